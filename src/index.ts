@@ -1,0 +1,17 @@
+export { cachePlugin, type CacheReadArgs } from "./extension.ts";
+export type { CacheApi, InvalidateTarget } from "./cache-api.ts";
+export { CacheConfigError, CacheError, CacheStoreError, type CacheErrorCode, type CacheErrorContext } from "./errors.ts";
+export type { CacheStats } from "./metrics.ts";
+export { DEFAULTS, type CachePluginOptions, type CacheStrategy, type ModelPolicy } from "./options.ts";
+export type {
+  CacheSchema,
+  CacheSchemaField,
+  CacheSchemaJoinTable,
+  CacheSchemaModel,
+  CacheSchemaRelation,
+  CacheSchemaUnique,
+  ReferentialAction,
+} from "./schema.ts";
+export { memoryStore, MemoryStore, type MemoryStoreOptions } from "./stores/memory-store.ts";
+export { redisStore, RedisStore, type RedisClientLike, type RedisStoreOptions } from "./stores/redis-store.ts";
+export type { CacheStore, FillRequest, LookupRequest, LookupResult } from "./stores/store.ts";

@@ -1,0 +1,94 @@
+import { stampKey } from "./key.ts";
+import type { Metrics } from "./metrics.ts";
+import type { StoreGuard } from "./store-guard.ts";
+
+/** The transaction a write ran in, as Prisma passes it to query extensions. */
+export interface TransactionInfo {
+  kind: "itx" | "batch";
+  id: string | number;
+}
+
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * Applies invalidations after writes commit, and only then lets the write's promise resolve.
+ *
+ * - Outside transactions, and in batch `$transaction([...])` (whose queries resolve only once the batch has
+ *   committed), the stamps are advanced before the write returns.
+ * - In an interactive transaction they are collected under its id and advanced when it ends, before
+ *   `$transaction` returns; uncommitted data never reaches the cache because reads in transactions bypass it.
+ * - If advancing fails (store down or too slow), the stamps are retried in the background and, until they are
+ *   applied, every read bypasses the cache: a read could otherwise return the entry the write should have removed.
+ */
+export class Invalidator {
+  private readonly open = new Map<string | number, Set<string>>();
+  private readonly failed = new Set<string>();
+  private retryDelayMs = RETRY_FIRST_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly guard: StoreGuard,
+    private readonly prefix: string,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** True while some invalidation has not reached the store. */
+  get degraded(): boolean {
+    return this.failed.size > 0;
+  }
+
+  /** Advances `stamps` now, or when the interactive transaction the write ran in ends. */
+  async afterWrite(stamps: ReadonlySet<string>, transaction: TransactionInfo | undefined): Promise<void> {
+    if (transaction?.kind === "itx") {
+      const pending = this.open.get(transaction.id);
+      if (pending) {
+        for (const stamp of stamps) pending.add(stamp);
+        return;
+      }
+      // A transaction opened some other way: invalidate now; its commit is not observable here.
+    }
+    await this.apply(stamps);
+  }
+
+  /** Starts collecting the invalidations of an interactive transaction. */
+  beginTransaction(id: string | number): void {
+    if (!this.open.has(id)) this.open.set(id, new Set());
+  }
+
+  /** Applies what the transaction collected. Called after commit, and after rollback too (harmless). */
+  async endTransaction(id: string | number | undefined): Promise<void> {
+    if (id === undefined) return;
+    const pending = this.open.get(id);
+    this.open.delete(id);
+    if (pending && pending.size > 0) await this.apply(pending);
+  }
+
+  /** Advances stamps (unprefixed names, see dependencies.ts) in the store. */
+  async apply(stamps: Iterable<string>): Promise<void> {
+    const keys = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
+    if (keys.length === 0) return;
+    this.metrics.count("invalidations");
+    if (await this.guard.bump(keys)) return;
+    for (const key of keys) this.failed.add(key);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => void this.retry(), this.retryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  private async retry(): Promise<void> {
+    this.retryTimer = undefined;
+    const keys = [...this.failed];
+    if (await this.guard.bump(keys)) {
+      for (const key of keys) this.failed.delete(key);
+      this.retryDelayMs = RETRY_FIRST_MS;
+    } else {
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
+    }
+    if (this.failed.size > 0) this.scheduleRetry();
+  }
+}

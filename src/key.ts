@@ -1,0 +1,90 @@
+import * as crypto from "node:crypto";
+
+/**
+ * Stable cache keys from (model, operation, args).
+ *
+ * Two argument objects that Prisma treats alike map to one key: object key order is ignored, `undefined` members
+ * are dropped (Prisma ignores them), and Date, BigInt, Decimal, bytes and Prisma's null markers hash by value.
+ * Keys start with the `{prefix}` hash tag so that all of a namespace's keys share one Redis Cluster slot, which
+ * lets one script read an entry and the stamps it depends on.
+ */
+
+/** Canonical text of a Prisma argument value. */
+export function canonical(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return `#${value}`;
+    case "bigint":
+      return `b${value}`;
+    case "boolean":
+      return value ? "t" : "f";
+    case "undefined":
+      return "u";
+    case "object":
+      return value === null ? "n" : canonicalObject(value);
+    default:
+      // Functions and symbols are not valid Prisma arguments; keep them distinct rather than fail.
+      return `?${String(value)}`;
+  }
+}
+
+function canonicalObject(value: object): string {
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonical(value[i]);
+    return out + "]";
+  }
+  if (value instanceof Date) return `d${value.getTime()}`;
+  if (value instanceof Uint8Array) return `x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")}`;
+  if (isDecimal(value)) return `m${String(value)}`;
+  const proto = Object.getPrototypeOf(value);
+  // Prisma.DbNull, JsonNull and AnyNull are class instances with no own fields: name them.
+  const tag = proto === Object.prototype || proto === null ? "" : `<${nullTypeName(value)}>`;
+  const keys = Object.keys(value).sort();
+  let out = `${tag}{`;
+  let first = true;
+  for (const key of keys) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined) continue;
+    out += (first ? "" : ",") + JSON.stringify(key) + ":" + canonical(member);
+    first = false;
+  }
+  return out + "}";
+}
+
+function nullTypeName(value: object): string {
+  const named = value as { _getName?: () => string };
+  return typeof named._getName === "function" ? named._getName() : (value.constructor?.name ?? "object");
+}
+
+/** Prisma's Decimal (decimal.js) from any copy of the runtime: `instanceof` fails across ESM/CJS copies. */
+export function isDecimal(value: unknown): value is { toString(): string } {
+  return typeof value === "object" && value !== null && (value as { toStringTag?: unknown }).toStringTag === "[object Decimal]";
+}
+
+const hashText: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === "function"
+    ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash("sha1", text, "base64url")
+    : (text) => crypto.createHash("sha1").update(text).digest("base64url");
+
+/** A short, collision-resistant digest (160-bit SHA-1, base64url) of canonical text. */
+export function digest(text: string): string {
+  return hashText(text);
+}
+
+/** Canonical args short enough to stay readable are used as they are; longer ones are digested. */
+const MAX_RAW_ARGS = 40;
+
+/** The key of a cached read. `args` must not contain `cacheStrategy`. */
+export function entryKey(prefix: string, model: string, operation: string, args: unknown): string {
+  const text = canonical(args);
+  const id = text.length <= MAX_RAW_ARGS ? `=${text}` : `#${digest(text)}`;
+  return `{${prefix}}:e:${model}:${operation}:${id}`;
+}
+
+/** The store key of a stamp (see dependencies.ts for what stamps are). */
+export function stampKey(prefix: string, stamp: string): string {
+  return `{${prefix}}:s:${stamp}`;
+}

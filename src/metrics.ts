@@ -1,0 +1,75 @@
+/** Counts of what the cache did, for `$cache.stats()`. */
+export interface CacheStats {
+  /** Reads answered from the cache (fresh or stale). */
+  hits: number;
+  /** Cacheable reads that went to the database. */
+  misses: number;
+  /** Of the hits, those served stale within `swr` while a refresh ran. */
+  stale: number;
+  /** Entries stored. */
+  fills: number;
+  /** Fills refused because a write, tag or invalidateAll advanced a stamp during the database read. */
+  fillsRefused: number;
+  /** Results served but not stored because their encoding exceeded `maxEntryBytes`. */
+  oversize: number;
+  /** Reads that skipped the cache: `cacheStrategy: false`, uncached models, transactions, degraded mode. */
+  bypasses: number;
+  /** Writes and explicit invalidations applied to the store. */
+  invalidations: number;
+  /** Store failures and timeouts (each also reported to `onError`). */
+  errors: number;
+  byModel: Record<string, { hits: number; misses: number }>;
+}
+
+type Counter = Exclude<keyof CacheStats, "byModel">;
+
+/** Mutable counters behind `stats()`; `stats()` returns a copy. */
+export class Metrics {
+  private readonly counts: Omit<CacheStats, "byModel"> = {
+    hits: 0,
+    misses: 0,
+    stale: 0,
+    fills: 0,
+    fillsRefused: 0,
+    oversize: 0,
+    bypasses: 0,
+    invalidations: 0,
+    errors: 0,
+  };
+  private readonly byModel = new Map<string, { hits: number; misses: number }>();
+
+  count(counter: Counter, by = 1): void {
+    this.counts[counter] += by;
+  }
+
+  hit(model: string, stale: boolean): void {
+    this.counts.hits++;
+    if (stale) this.counts.stale++;
+    this.model(model).hits++;
+  }
+
+  miss(model: string): void {
+    this.counts.misses++;
+    this.model(model).misses++;
+  }
+
+  snapshot(): CacheStats {
+    const byModel: CacheStats["byModel"] = {};
+    for (const [model, counts] of this.byModel) byModel[model] = { ...counts };
+    return { ...this.counts, byModel };
+  }
+
+  reset(): void {
+    for (const counter of Object.keys(this.counts) as Counter[]) this.counts[counter] = 0;
+    this.byModel.clear();
+  }
+
+  private model(model: string): { hits: number; misses: number } {
+    let counts = this.byModel.get(model);
+    if (counts === undefined) {
+      counts = { hits: 0, misses: 0 };
+      this.byModel.set(model, counts);
+    }
+    return counts;
+  }
+}

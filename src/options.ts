@@ -1,0 +1,199 @@
+import { CacheConfigError, type CacheError, type CacheErrorContext } from "./errors.ts";
+import type { CacheSchema } from "./schema.ts";
+import type { CacheStore } from "./stores/store.ts";
+
+/** How a model's reads are cached. Every field falls back to the plugin-wide option of the same name. */
+export interface ModelPolicy {
+  /** How long a result is served as fresh, in seconds. `0`: not cached unless a call passes `cacheStrategy`. */
+  ttl?: number;
+  /** How long after `ttl` a stale result may be served while one background refresh runs, in seconds. `0`: never. */
+  swr?: number;
+  /** Tags added to every cached read of this model, for `$cache.invalidate({ tags })`. @default [] */
+  tags?: string[];
+}
+
+/** Per-call override on any read, in Prisma Accelerate's shape. `false` bypasses the cache: no lookup, no fill. */
+export interface CacheStrategy {
+  /** Seconds the result is fresh. `0` (with no `swr`) does not cache this call. @default the model's ttl */
+  ttl?: number;
+  /** Seconds after `ttl` the stale result may be served while it refreshes. @default the model's swr */
+  swr?: number;
+  /** Tags for `$cache.invalidate({ tags })`, added to the model's tags. */
+  tags?: string[];
+}
+
+export interface CachePluginOptions {
+  /** Schema metadata from the package's generator (`generated/cache`). Without it invalidation is coarse. */
+  schema?: CacheSchema;
+  /** Where entries live. @default memoryStore() (in-process, not shared between processes) */
+  store?: CacheStore;
+  /** Default fresh time of every model's reads, in seconds. `0`: nothing is cached unless asked. @default 60 */
+  ttl?: number;
+  /** Default stale-while-revalidate window, in seconds. `0`: never serve stale. @default 0 */
+  swr?: number;
+  /** Per-model policy; `false` means the model is never cached, whatever a call asks. @default {} */
+  models?: Record<string, ModelPolicy | false>;
+  /** Namespace of every store key, for apps sharing one Redis. @default "pc" */
+  prefix?: string;
+  /** Longest wait for the store before a read falls back to the database, in milliseconds. @default 50 */
+  timeoutMs?: number;
+  /** Results whose encoding is larger than this are served but not cached, in bytes. @default 1048576 */
+  maxEntryBytes?: number;
+  /** Receives store failures, which never fail a query. @default one console warning per burst */
+  onError?: (error: CacheError, context: CacheErrorContext) => void;
+}
+
+export const DEFAULTS = {
+  ttl: 60,
+  swr: 0,
+  prefix: "pc",
+  timeoutMs: 50,
+  maxEntryBytes: 1024 * 1024,
+} as const;
+
+/** A model's policy with every default applied, in milliseconds. */
+export interface ResolvedPolicy {
+  ttlMs: number;
+  swrMs: number;
+  tags: readonly string[];
+}
+
+/** Options after validation and defaults; the rest of the plugin reads only this. */
+export interface ResolvedOptions {
+  schema: CacheSchema | undefined;
+  store: CacheStore | undefined;
+  prefix: string;
+  timeoutMs: number;
+  maxEntryBytes: number;
+  onError: ((error: CacheError, context: CacheErrorContext) => void) | undefined;
+  defaultPolicy: ResolvedPolicy;
+  /** Per-model policies as given; `false` = never cached. Names are checked against the client later. */
+  models: Record<string, ResolvedPolicy | false>;
+}
+
+const OPTION_KEYS = ["schema", "store", "ttl", "swr", "models", "prefix", "timeoutMs", "maxEntryBytes", "onError"];
+const POLICY_KEYS = ["ttl", "swr", "tags"];
+
+/** Validates options once, when the extension is created, and applies the defaults. */
+export function resolveOptions(options: CachePluginOptions = {}): ResolvedOptions {
+  if (!isPlainObject(options as unknown)) throw new CacheConfigError("options", `must be an object, received: ${describe(options)}`);
+  rejectUnknownKeys(options, OPTION_KEYS, "options");
+  const ttl = seconds(options.ttl, "ttl", DEFAULTS.ttl);
+  const swr = seconds(options.swr, "swr", DEFAULTS.swr);
+  const defaultPolicy: ResolvedPolicy = { ttlMs: ttl * 1000, swrMs: swr * 1000, tags: [] };
+
+  const models: Record<string, ResolvedPolicy | false> = {};
+  if (options.models !== undefined) {
+    if (!isPlainObject(options.models)) {
+      throw new CacheConfigError("models", `must be an object of model names to policies, received: ${describe(options.models)}`);
+    }
+    for (const [model, policy] of Object.entries(options.models)) {
+      models[model] = policy === false ? false : resolvePolicy(policy, `models.${model}`, defaultPolicy);
+    }
+  }
+
+  const prefix = options.prefix ?? DEFAULTS.prefix;
+  if (typeof prefix !== "string" || !/^[\w.:-]+$/.test(prefix)) {
+    throw new CacheConfigError("prefix", `must be a non-empty string of letters, digits, '_', '.', ':' or '-', received: ${describe(prefix)}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw new CacheConfigError("onError", `must be a function, received: ${describe(options.onError)}`);
+  }
+  if (options.store !== undefined && !isStore(options.store)) {
+    throw new CacheConfigError("store", `must be a store such as memoryStore() or redisStore({ client }), received: ${describe(options.store)}`);
+  }
+  if (options.schema !== undefined && (!isPlainObject(options.schema) || options.schema.version !== 1 || !isPlainObject(options.schema.models))) {
+    throw new CacheConfigError("schema", "must be the cacheSchema exported by the prisma-cache-plugin generator's output (version 1)");
+  }
+
+  return {
+    schema: options.schema,
+    store: options.store,
+    prefix,
+    timeoutMs: positive(options.timeoutMs, "timeoutMs", DEFAULTS.timeoutMs),
+    maxEntryBytes: positive(options.maxEntryBytes, "maxEntryBytes", DEFAULTS.maxEntryBytes),
+    onError: options.onError,
+    defaultPolicy,
+    models,
+  };
+}
+
+/** Validates a list of tags (for policies, calls and `$cache.invalidate`). */
+export function validTags(tags: unknown, field: string): string[] {
+  if (!Array.isArray(tags)) throw new CacheConfigError(field, `must be an array of non-empty strings, received: ${describe(tags)}`);
+  tags.forEach((tag, i) => {
+    if (typeof tag !== "string" || tag.length === 0) {
+      throw new CacheConfigError(`${field}[${i}]`, `must be a non-empty string, received: ${describe(tag)}`);
+    }
+  });
+  return tags as string[];
+}
+
+function resolvePolicy(policy: unknown, field: string, defaults: ResolvedPolicy): ResolvedPolicy {
+  if (!isPlainObject(policy)) {
+    throw new CacheConfigError(field, `must be a policy object { ttl?, swr?, tags? } or false, received: ${describe(policy)}`);
+  }
+  rejectUnknownKeys(policy, POLICY_KEYS, field);
+  return {
+    ttlMs: seconds(policy.ttl, `${field}.ttl`, defaults.ttlMs / 1000) * 1000,
+    swrMs: seconds(policy.swr, `${field}.swr`, defaults.swrMs / 1000) * 1000,
+    tags: policy.tags === undefined ? [] : [...new Set(validTags(policy.tags, `${field}.tags`))],
+  };
+}
+
+export function mergeTags(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (a.length === 0) return b;
+  return [...new Set([...a, ...b])];
+}
+
+export function seconds(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(field, `must be a non-negative, finite number of seconds, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+function positive(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new CacheConfigError(field, `must be a positive, finite number, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+export function rejectUnknownKeys(object: object, allowed: readonly string[], field: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      throw new CacheConfigError(`${field}.${key}`, `is not a known option; allowed: ${allowed.join(", ")}`);
+    }
+  }
+}
+
+function isStore(value: unknown): value is CacheStore {
+  const store = value as Partial<CacheStore> | null;
+  return typeof store === "object" && store !== null && typeof store.lookup === "function" && typeof store.fill === "function" && typeof store.bump === "function";
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return "an array";
+  if (value === null || typeof value !== "object") return String(value);
+  return `an object ${safeJson(value)}`;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 80) ?? "";
+  } catch {
+    return "";
+  }
+}

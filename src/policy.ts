@@ -1,0 +1,49 @@
+import { CacheConfigError } from "./errors.ts";
+import { DEFAULTS, describe, isPlainObject, mergeTags, rejectUnknownKeys, seconds, validTags, type ResolvedOptions, type ResolvedPolicy } from "./options.ts";
+
+/** The read operations the plugin caches; everything else always goes to the database. */
+export const READ_OPERATIONS = [
+  "findUnique",
+  "findUniqueOrThrow",
+  "findFirst",
+  "findFirstOrThrow",
+  "findMany",
+  "count",
+  "aggregate",
+  "groupBy",
+] as const;
+
+export type ReadOperation = (typeof READ_OPERATIONS)[number];
+
+const STRATEGY_KEYS = ["ttl", "swr", "tags"];
+
+/** Is this read cacheable, and for how long: the model's policy, overridden per call by `cacheStrategy`. */
+export class PolicyTable {
+  private readonly byModel = new Map<string, ResolvedPolicy | false>();
+
+  constructor(options: ResolvedOptions, modelNames: readonly string[]) {
+    for (const name of Object.keys(options.models)) {
+      if (!modelNames.includes(name)) {
+        throw new CacheConfigError(`models.${name}`, `is not a model of this Prisma client; models are: ${modelNames.join(", ")}`);
+      }
+    }
+    for (const name of modelNames) this.byModel.set(name, options.models[name] ?? options.defaultPolicy);
+  }
+
+  /** The policy for one call; `null` when the call must not touch the cache. Throws on an invalid strategy. */
+  forCall(model: string, strategy: unknown): ResolvedPolicy | null {
+    const base = this.byModel.get(model) ?? false;
+    if (base === false || strategy === false) return null;
+    if (strategy === undefined) return base.ttlMs > 0 || base.swrMs > 0 ? base : null;
+    if (!isPlainObject(strategy)) {
+      throw new CacheConfigError("cacheStrategy", `must be an object { ttl?, swr?, tags? } or false, received: ${describe(strategy)}`);
+    }
+    rejectUnknownKeys(strategy, STRATEGY_KEYS, "cacheStrategy");
+    // A call that passes cacheStrategy opts in, even where the model's default ttl is 0.
+    const ttlMs = strategy.ttl === undefined ? base.ttlMs || DEFAULTS.ttl * 1000 : seconds(strategy.ttl, "cacheStrategy.ttl", 0) * 1000;
+    const swrMs = strategy.swr === undefined ? base.swrMs : seconds(strategy.swr, "cacheStrategy.swr", 0) * 1000;
+    const tags = strategy.tags === undefined ? base.tags : mergeTags(base.tags, validTags(strategy.tags, "cacheStrategy.tags"));
+    if (ttlMs === 0 && swrMs === 0) return null;
+    return { ttlMs, swrMs, tags };
+  }
+}

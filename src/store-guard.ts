@@ -1,0 +1,59 @@
+import { CacheStoreError } from "./errors.ts";
+import type { ErrorReporter } from "./error-reporter.ts";
+import type { CacheStore, FillRequest, LookupRequest, LookupResult } from "./stores/store.ts";
+
+/**
+ * A store whose calls never throw and never take longer than `timeoutMs`: a failure or a late answer is reported
+ * and turned into "no answer", and the caller falls back to the database.
+ */
+export class StoreGuard {
+  constructor(
+    readonly store: CacheStore,
+    private readonly timeoutMs: number,
+    private readonly report: ErrorReporter,
+  ) {}
+
+  /** Synchronous lookup of an in-process store; `undefined` when the store has none or it failed. */
+  lookupNow(request: LookupRequest, model: string): LookupResult | undefined {
+    if (this.store.lookupNow === undefined) return undefined;
+    try {
+      return this.store.lookupNow(request);
+    } catch (error) {
+      this.report(error, { operation: "lookup", model, key: request.key });
+      return undefined;
+    }
+  }
+
+  /** One round trip for many lookups; `undefined` on failure. */
+  async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[] | undefined> {
+    return this.guard("lookup", () => this.store.lookup(requests), undefined);
+  }
+
+  /** Whether the entry was stored; false on failure. */
+  async fill(request: FillRequest, model: string): Promise<boolean> {
+    return (await this.guard("fill", () => this.store.fill(request), false, model, request.key)) ?? false;
+  }
+
+  /** Whether the stamps were advanced; false on failure or timeout (the caller then retries). */
+  async bump(stamps: readonly string[]): Promise<boolean> {
+    return (await this.guard("invalidate", () => this.store.bump(stamps).then(() => true), false)) ?? false;
+  }
+
+  private async guard<T, F>(operation: string, call: () => Promise<T>, fallback: F, model?: string, key?: string): Promise<T | F> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs} ms`)),
+          this.timeoutMs,
+        );
+      });
+      return await Promise.race([call(), timeout]);
+    } catch (error) {
+      this.report(error, { operation, ...(model && { model }), ...(key && { key }) });
+      return fallback;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

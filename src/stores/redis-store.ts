@@ -1,0 +1,160 @@
+import { createHash } from "node:crypto";
+import { CacheConfigError, CacheStoreError } from "../errors.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult } from "./store.ts";
+
+/**
+ * The parts of an ioredis client (`Redis` or `Cluster`, ioredis 5 or 6) the store uses; typed structurally so the
+ * package's types do not require ioredis.
+ */
+export interface RedisClientLike {
+  readonly status: string;
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+  del(...keys: string[]): Promise<number>;
+}
+
+export interface RedisStoreOptions {
+  /** An ioredis client. The store never closes it: the caller owns it. */
+  client: RedisClientLike;
+}
+
+// Reads every request's stamps (creating missing ones with a fresh token), then its entry, and returns the entry
+// only when it was filled under exactly the current stamps. One script call answers a whole batch, atomically.
+// KEYS: per request, the entry key then its stamp keys. ARGV: token, request count, then per request its stamp
+// count and the lifetime (ms) of stamps it creates. Returns: Redis time (ms), then per request fence and entry
+// ("" when absent or filled under other stamps).
+const LOOKUP = `
+local t = redis.call('TIME')
+local out = { tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) }
+local k, a, created = 1, 3, 0
+for i = 1, tonumber(ARGV[2]) do
+  local n, life = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  a = a + 2
+  local parts = {}
+  for j = 1, n do
+    local v = redis.call('GET', KEYS[k + j])
+    if not v then
+      created = created + 1
+      v = ARGV[1] .. '.' .. created
+      redis.call('SET', KEYS[k + j], v, 'PX', life)
+    end
+    parts[j] = v
+  end
+  local fence = table.concat(parts, ',')
+  local e = redis.call('GET', KEYS[k])
+  out[#out + 1] = fence
+  if e and string.sub(e, 1, #fence + 1) == fence .. '\\n' then out[#out + 1] = e else out[#out + 1] = '' end
+  k = k + n + 1
+end
+return out
+`;
+
+// Stores an entry only if its stamps still equal the fence taken before the database read, and makes sure the
+// stamps outlive the entry. KEYS: entry, then stamps. ARGV: fence, ttl ms, swr ms, load ms, value.
+// The entry is "fence \\n fresh-until (Redis ms) \\n load ms \\n value".
+const FILL = `
+local parts = {}
+for j = 2, #KEYS do
+  local v = redis.call('GET', KEYS[j])
+  if not v then return 0 end
+  parts[j - 1] = v
+end
+if table.concat(parts, ',') ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+local life = ttl + tonumber(ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. string.format('%.0f', now + ttl) .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5], 'PX', life)
+for j = 2, #KEYS do
+  local p = redis.call('PTTL', KEYS[j])
+  if p >= 0 and p < life then redis.call('PEXPIRE', KEYS[j], life) end
+end
+return 1
+`;
+
+/**
+ * A store in Redis, shared by every process using the same prefix. Each lookup batch is one script call (one
+ * round trip); a fill is one script call; a bump is one DEL of the stamps. All of a namespace's keys carry the
+ * `{prefix}` hash tag, so each script's keys live in one slot and the store also runs on Redis Cluster.
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
+
+export class RedisStore implements CacheStore {
+  readonly name = "redis";
+  readonly client: RedisClientLike;
+  private readonly nextToken = tokenSource();
+  private readonly scripts = new Map<string, string>();
+
+  constructor(options: RedisStoreOptions) {
+    const client = options?.client;
+    if (!client || typeof client.evalsha !== "function" || typeof client.del !== "function") {
+      throw new CacheConfigError("redisStore.client", "must be an ioredis client (new Redis(url) or new Cluster(nodes))");
+    }
+    this.client = client;
+  }
+
+  async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.nextToken(), requests.length];
+    for (const request of requests) {
+      keys.push(request.key, ...request.stamps);
+      args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)));
+    }
+    const reply = (await this.run("lookup", LOOKUP, keys, args)) as (string | number)[];
+    const now = Number(reply[0]);
+    return requests.map((_, i) => parseLookup(String(reply[1 + 2 * i]), String(reply[2 + 2 * i]), now));
+  }
+
+  async fill(request: FillRequest): Promise<boolean> {
+    const args = [request.fence, Math.ceil(request.ttlMs), Math.ceil(request.swrMs), Math.round(request.loadMs), request.value];
+    return (await this.run("fill", FILL, [request.key, ...request.stamps], args)) === 1;
+  }
+
+  async bump(stamps: readonly string[]): Promise<void> {
+    if (stamps.length === 0) return;
+    this.ensureReady("bump");
+    await this.client.del(...stamps);
+  }
+
+  async close(): Promise<void> {
+    // The client belongs to the caller.
+  }
+
+  private async run(operation: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    this.ensureReady(operation);
+    let sha = this.scripts.get(script);
+    if (sha === undefined) {
+      sha = createHash("sha1").update(script).digest("hex");
+      this.scripts.set(script, sha);
+    }
+    try {
+      return await this.client.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      // First use on this server, or after a restart or SCRIPT FLUSH: send the script itself (which caches it).
+      if (error instanceof Error && error.message.includes("NOSCRIPT")) return this.client.eval(script, keys.length, ...keys, ...args);
+      throw error;
+    }
+  }
+
+  /** A disconnected client would queue commands until it reconnects; fail at once so reads use the database. */
+  private ensureReady(operation: string): void {
+    if (this.client.status !== "ready") {
+      throw new CacheStoreError("STORE_UNAVAILABLE", operation, `Redis client is ${this.client.status}, not ready`);
+    }
+  }
+}
+
+function parseLookup(fence: string, entry: string, now: number): LookupResult {
+  if (entry === "") return { fence };
+  const a = fence.length + 1;
+  const b = entry.indexOf("\n", a);
+  const c = entry.indexOf("\n", b + 1);
+  return {
+    fence,
+    value: entry.slice(c + 1),
+    freshForMs: Number(entry.slice(a, b)) - now,
+    loadMs: Number(entry.slice(b + 1, c)),
+  };
+}

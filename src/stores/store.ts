@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * The store interface: entries guarded by stamps (see src/dependencies.ts and ../shared/design/coherence.md).
+ *
+ * Every operation works on already-prefixed string keys and encoded string values; the plugin does all policy,
+ * keying and serialization before a store sees anything. A store implements three rules:
+ *
+ * 1. `lookup` reads the current value of each stamp, creating missing ones with a fresh, never-reused token, and
+ *    returns them joined as the request's fence. It returns the entry only if the entry was filled under that
+ *    same fence, i.e. no stamp it depends on has advanced since its database read began.
+ * 2. `fill` stores an entry only if its stamps still equal the fence taken before the database read, so a fill
+ *    that raced a write (or a tag invalidation, or invalidateAll) is refused.
+ * 3. `bump` advances stamps (here: deletes them, so the next lookup recreates them with a new token). A lost stamp
+ *    (eviction, restart, flush) therefore invalidates, never validates, old entries.
+ */
+
+export interface LookupRequest {
+  /** Entry key. */
+  key: string;
+  /** Stamp keys the entry depends on, always in the same order for the same key. */
+  stamps: readonly string[];
+  /** Lifetime for stamps this lookup creates, in milliseconds: at least the entry's ttl + swr. */
+  lifeMs: number;
+}
+
+export interface LookupResult {
+  /** The stamps' current values, joined: pass it back to `fill`. */
+  fence: string;
+  /** The entry's encoded value, when one is stored under the current fence. */
+  value?: string;
+  /** Milliseconds the entry stays fresh; negative once it is stale (served only within swr). */
+  freshForMs?: number;
+  /** How long the database read that produced the entry took, in milliseconds (for early refresh). */
+  loadMs?: number;
+}
+
+export interface FillRequest {
+  key: string;
+  stamps: readonly string[];
+  fence: string;
+  value: string;
+  /** Fresh time, in milliseconds. */
+  ttlMs: number;
+  /** Extra time the entry may be served stale, in milliseconds. */
+  swrMs: number;
+  /** How long the database read took, in milliseconds. */
+  loadMs: number;
+}
+
+export interface CacheStore {
+  /** A short name for errors and stats (`memory`, `redis`). */
+  readonly name: string;
+  /** Looks up many entries in one round trip. */
+  lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]>;
+  /** Synchronous lookup, for in-process stores: a hit then costs no promise and no batching delay. */
+  lookupNow?(request: LookupRequest): LookupResult;
+  /** Stores an entry if its fence is still current; resolves to whether it was stored. */
+  fill(request: FillRequest): Promise<boolean>;
+  /** Advances stamps after a write has committed. */
+  bump(stamps: readonly string[]): Promise<void>;
+  /** Releases what the store created (never a client the caller passed in). */
+  close(): Promise<void>;
+}
+
+/** Tokens for new stamps: unique across processes (random prefix) and within one (counter). */
+export function tokenSource(): () => string {
+  const prefix = randomBytes(9).toString("base64url");
+  let counter = 0;
+  return () => `${prefix}${(counter++).toString(36)}`;
+}
