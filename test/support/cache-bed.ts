@@ -1,0 +1,78 @@
+/**
+ * A test database, a SQL-counting base client and the cache plugin on top, for one store kind. Each bed has its own
+ * database and its own key prefix, so test files (and beds within a file) never see each other's data or keys.
+ */
+import type { Redis } from "ioredis";
+import { cachePlugin, memoryStore, redisStore, type CachePluginOptions, type CacheStore } from "../../src/index.ts";
+import { cacheSchema } from "../../generated/cache/index.ts";
+import type { PrismaClient } from "../../generated/prisma/client.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { createTestClient, type TestClient } from "./prisma.ts";
+import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "./redis.ts";
+
+export type StoreKind = "memory" | "redis";
+export const STORE_KINDS: readonly StoreKind[] = ["memory", "redis"];
+
+/** The cached client type for the test-bed schema. */
+export type CachedClient = ReturnType<typeof withCache>;
+
+function withCache(prisma: PrismaClient, options: CachePluginOptions) {
+  return prisma.$extends(cachePlugin({ schema: cacheSchema, ...options }));
+}
+
+export interface CacheBed {
+  kind: StoreKind;
+  db: TestDatabase;
+  /** The counting client without the cache, for seeding and for reading the truth. */
+  base: TestClient;
+  /** The client under test. */
+  prisma: CachedClient;
+  /** The store behind `prisma`. */
+  store: CacheStore;
+  prefix: string;
+  /** The shared Redis connection (redis beds only). */
+  redis: Redis | undefined;
+  /** SELECT statements that reached Postgres since the last `resetSql()`. */
+  selects(): number;
+  resetSql(): void;
+  /** Another cached client on the same database and store kind, e.g. with other options. */
+  cached(options?: CachePluginOptions): { prisma: CachedClient; store: CacheStore; prefix: string };
+  close(): Promise<void>;
+}
+
+export async function createCacheBed(kind: StoreKind, options: CachePluginOptions = {}): Promise<CacheBed> {
+  const db = await createTestDatabase();
+  const base = createTestClient({ url: db.url });
+  const redis = kind === "redis" ? createRedis() : undefined;
+  await redis?.ping();
+  const prefixes: string[] = [];
+
+  const cached = (extra: CachePluginOptions = {}) => {
+    const prefix = extra.prefix ?? uniquePrefix(kind);
+    prefixes.push(prefix);
+    const store = extra.store ?? (redis ? redisStore({ client: redis }) : memoryStore());
+    return { prisma: withCache(base.prisma, { ...options, ...extra, prefix, store }), store, prefix };
+  };
+  const main = cached();
+
+  return {
+    kind,
+    db,
+    base,
+    prisma: main.prisma,
+    store: main.store,
+    prefix: main.prefix,
+    redis,
+    selects: () => base.sql.selects(),
+    resetSql: () => base.sql.reset(),
+    cached,
+    close: async () => {
+      if (redis) {
+        for (const prefix of prefixes) await deleteKeysWithPrefix(redis, prefix);
+        redis.disconnect();
+      }
+      await base.close();
+      await db.drop();
+    },
+  };
+}
