@@ -66,6 +66,9 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     const reads = new ReadThrough(guard, graph, metrics, report, {
       prefix: resolved.prefix,
       maxEntryBytes: resolved.maxEntryBytes,
+      leaseMs: resolved.leaseMs,
+      leaseWaitMs: resolved.leaseWaitMs,
+      earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
     });
     const queryClasses = new Map<string, typeof LazyQuery>();

@@ -39,6 +39,18 @@ export interface CachePluginOptions {
   timeoutMs?: number;
   /** Results whose encoding is larger than this are served but not cached, in bytes. @default 1048576 */
   maxEntryBytes?: number;
+  /**
+   * With a store shared between processes (Redis): how long the process that missed a key holds its lease while it
+   * loads it, in milliseconds; other processes wait for its result instead of querying too. `0`: no leases. @default 2000
+   */
+  leaseMs?: number;
+  /** Longest wait for another process's load of the same key before querying the database too, in milliseconds. @default 200 */
+  leaseWaitMs?: number;
+  /**
+   * Probabilistic early refresh (XFetch) of entries without `swr`: β, where higher refreshes earlier and `0` never.
+   * A fresh hit triggers one background refresh with probability e^(−timeLeft / (β · loadTime)). @default 1
+   */
+  earlyRefresh?: number;
   /** Receives store failures, which never fail a query. @default one console warning per burst */
   onError?: (error: CacheError, context: CacheErrorContext) => void;
 }
@@ -49,6 +61,9 @@ export const DEFAULTS = {
   prefix: "pc",
   timeoutMs: 50,
   maxEntryBytes: 1024 * 1024,
+  leaseMs: 2000,
+  leaseWaitMs: 200,
+  earlyRefresh: 1,
 } as const;
 
 /** A model's policy with every default applied, in milliseconds. */
@@ -65,13 +80,29 @@ export interface ResolvedOptions {
   prefix: string;
   timeoutMs: number;
   maxEntryBytes: number;
+  leaseMs: number;
+  leaseWaitMs: number;
+  earlyRefresh: number;
   onError: ((error: CacheError, context: CacheErrorContext) => void) | undefined;
   defaultPolicy: ResolvedPolicy;
   /** Per-model policies as given; `false` = never cached. Names are checked against the client later. */
   models: Record<string, ResolvedPolicy | false>;
 }
 
-const OPTION_KEYS = ["schema", "store", "ttl", "swr", "models", "prefix", "timeoutMs", "maxEntryBytes", "onError"];
+const OPTION_KEYS = [
+  "schema",
+  "store",
+  "ttl",
+  "swr",
+  "models",
+  "prefix",
+  "timeoutMs",
+  "maxEntryBytes",
+  "leaseMs",
+  "leaseWaitMs",
+  "earlyRefresh",
+  "onError",
+];
 const POLICY_KEYS = ["ttl", "swr", "tags"];
 
 /** Validates options once, when the extension is created, and applies the defaults. */
@@ -112,6 +143,9 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
     prefix,
     timeoutMs: positive(options.timeoutMs, "timeoutMs", DEFAULTS.timeoutMs),
     maxEntryBytes: positive(options.maxEntryBytes, "maxEntryBytes", DEFAULTS.maxEntryBytes),
+    leaseMs: nonNegative(options.leaseMs, "leaseMs", DEFAULTS.leaseMs),
+    leaseWaitMs: nonNegative(options.leaseWaitMs, "leaseWaitMs", DEFAULTS.leaseWaitMs),
+    earlyRefresh: nonNegative(options.earlyRefresh, "earlyRefresh", DEFAULTS.earlyRefresh),
     onError: options.onError,
     defaultPolicy,
     models,
@@ -150,6 +184,14 @@ export function seconds(value: unknown, field: string, fallback: number): number
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw new CacheConfigError(field, `must be a non-negative, finite number of seconds, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(field, `must be a non-negative, finite number, received: ${describe(value)}`);
   }
   return value;
 }

@@ -28,6 +28,12 @@ interface Flight {
 export interface ReadThroughOptions {
   prefix: string;
   maxEntryBytes: number;
+  /** Lease time for a key being loaded (shared stores), ms; 0: no cross-process leases. */
+  leaseMs: number;
+  /** Longest wait for another process's load before loading too, ms. */
+  leaseWaitMs: number;
+  /** XFetch β for entries without swr; 0: no early refresh. */
+  earlyRefresh: number;
   /** Whether reads must skip the cache (a failed invalidation is still being retried). */
   degraded: () => boolean;
 }
@@ -41,6 +47,12 @@ const MAX_MEMO = 10_000;
  * The read path: look the entry up (in-process stores synchronously, others batched per tick into one round
  * trip), serve it when its stamps are current, and otherwise run the database read once per key and fence
  * (concurrent identical misses share it) and fill the entry under the fence taken before that read.
+ *
+ * Stampedes: in one process, concurrent misses of a key share one load. Across processes sharing a store, the
+ * lookup that misses takes the key's lease; the others poll for the entry for up to `leaseWaitMs` and then load
+ * it themselves (never an error). Stale entries within `swr` are served while one refresh runs; fresh entries
+ * without swr are refreshed early with XFetch's probability (Vattani et al., VLDB 2015): a read refreshes
+ * when `-loadMs · β · ln(U) ≥ time left`, U uniform in (0, 1], which rises as expiry nears and for slow queries.
  */
 export class ReadThrough {
   private readonly loader: DataLoader<LookupRequest, LookupResult | undefined>;
@@ -79,82 +91,126 @@ export class ReadThrough {
       this.metrics.count("bypasses");
       return load();
     }
-    const request: LookupRequest = { key: plan.key, stamps: plan.stamps, lifeMs: plan.policy.ttlMs + plan.policy.swrMs };
+    const request = this.lookupRequest(plan);
     if (this.guard.store.lookupNow !== undefined) {
       return this.answer(plan, this.guard.lookupNow(request, plan.model), load);
     }
     return this.loader.load(request).then((found) => this.answer(plan, found, load));
   }
 
-  private answer(plan: ReadPlan, found: LookupResult | undefined, load: () => Promise<unknown>): Promise<unknown> {
-    if (found === undefined) return load(); // the store failed (already reported): the database answers
-    if (found.value !== undefined) {
-      const stale = found.freshForMs !== undefined && found.freshForMs <= 0;
-      let value: unknown;
-      try {
-        value = decode(found.value);
-      } catch (error) {
-        this.report(error, { operation: "decode", model: plan.model, key: plan.key });
-        return this.miss(plan, found.fence, load);
-      }
-      this.metrics.hit(plan.model, stale);
-      if (stale) this.refresh(plan, found.fence, load);
-      return Promise.resolve(value);
-    }
-    return this.miss(plan, found.fence, load);
+  private lookupRequest(plan: ReadPlan): LookupRequest {
+    const { ttlMs, swrMs } = plan.policy;
+    return { key: plan.key, stamps: plan.stamps, lifeMs: ttlMs + swrMs, leaseMs: this.options.leaseMs };
   }
 
-  private miss(plan: ReadPlan, fence: string, load: () => Promise<unknown>): Promise<unknown> {
+  private answer(plan: ReadPlan, found: LookupResult | undefined, load: () => Promise<unknown>): Promise<unknown> {
+    if (found === undefined) return load(); // the store failed (already reported): the database answers
+    if (found.value === undefined) return this.miss(plan, found, load);
+    let value: unknown;
+    try {
+      value = decode(found.value);
+    } catch (error) {
+      this.report(error, { operation: "decode", model: plan.model, key: plan.key });
+      return this.miss(plan, found, load);
+    }
+    const freshForMs = found.freshForMs ?? Infinity;
+    const stale = freshForMs <= 0;
+    this.metrics.hit(plan.model, stale);
+    if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, load);
+    return Promise.resolve(value);
+  }
+
+  private refreshesEarly(plan: ReadPlan, found: LookupResult, freshForMs: number): boolean {
+    const beta = this.options.earlyRefresh;
+    if (beta === 0 || plan.policy.swrMs > 0 || !found.loadMs) return false;
+    return -found.loadMs * beta * Math.log(1 - Math.random()) >= freshForMs;
+  }
+
+  private miss(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<unknown> {
     this.metrics.miss(plan.model);
-    const id = `${plan.key}\n${fence}`;
-    const joined = this.flights.get(id);
+    const joined = this.flights.get(`${plan.key}\n${found.fence}`);
     if (joined !== undefined) {
       // Same key and same fence: no write has been applied since that load began, so its result is as fresh.
       return joined.then((flight) => (flight.encoded === undefined ? load() : decode(flight.encoded)));
     }
-    return this.fly(id, plan, fence, load).then((flight) => flight.result);
+    return this.fly(plan, found, load).then((flight) => flight.result);
   }
 
-  /** Stale within swr: serve it, and refresh it once in the background (joining a refresh already running). */
-  private refresh(plan: ReadPlan, fence: string, load: () => Promise<unknown>): void {
-    const id = `${plan.key}\n${fence}`;
-    if (this.flights.has(id)) return;
-    this.fly(id, plan, fence, load).catch((error) => this.report(error, { operation: "refresh", model: plan.model, key: plan.key }));
+  /** Refreshes an entry in the background, once per key and fence in this process. */
+  private refresh(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): void {
+    if (this.flights.has(`${plan.key}\n${found.fence}`)) return;
+    this.fly(plan, found, load).catch((error) => this.report(error, { operation: "refresh", model: plan.model, key: plan.key }));
   }
 
-  private fly(id: string, plan: ReadPlan, fence: string, load: () => Promise<unknown>): Promise<Flight> {
-    const flight = this.loadAndFill(plan, fence, load);
+  private fly(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<Flight> {
+    const id = `${plan.key}\n${found.fence}`;
+    const flight = this.resolve(plan, found, load);
     this.flights.set(id, flight);
     const land = () => this.flights.delete(id);
     flight.then(land, land);
     return flight;
   }
 
-  private async loadAndFill(plan: ReadPlan, fence: string, load: () => Promise<unknown>): Promise<Flight> {
-    const started = performance.now();
-    const result = await load();
-    const loadMs = performance.now() - started;
-    let encoded: string;
-    try {
-      // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
-      encoded = encode(result);
-    } catch (error) {
-      this.report(new CacheError("SERIALIZE_FAILED", `cannot cache this ${plan.model}.${plan.operation} result: ${(error as Error).message}`, { cause: error }), {
-        operation: "encode",
-        model: plan.model,
-        key: plan.key,
-      });
-      return { result, encoded: undefined };
+  /** Loads the entry, or waits for the process holding its lease to do so. */
+  private async resolve(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<Flight> {
+    let current = found;
+    if (current.leaseBusy && current.value === undefined) {
+      const deadline = performance.now() + this.options.leaseWaitMs;
+      const pollMs = Math.max(2, this.options.leaseWaitMs / 20);
+      while (current.leaseBusy && current.value === undefined && performance.now() < deadline) {
+        await delay(pollMs);
+        const next = await this.loader.load(this.lookupRequest(plan));
+        if (next === undefined) break; // the store failed: load without it
+        current = next;
+      }
+      if (current.value !== undefined) {
+        try {
+          return { result: decode(current.value), encoded: current.value };
+        } catch {
+          // fall through to loading it ourselves
+        }
+      }
     }
-    if (exceeds(encoded, this.options.maxEntryBytes)) {
-      this.metrics.count("oversize");
-      return { result, encoded };
-    }
-    const { ttlMs, swrMs } = plan.policy;
-    const stored = await this.guard.fill({ key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs }, plan.model);
-    this.metrics.count(stored ? "fills" : "fillsRefused");
-    return { result, encoded };
+    return this.loadAndFill(plan, current, load);
   }
+
+  private async loadAndFill(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<Flight> {
+    const { fence, lease } = found;
+    let filling = false;
+    try {
+      const started = performance.now();
+      const result = await load();
+      const loadMs = performance.now() - started;
+      let encoded: string;
+      try {
+        // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
+        encoded = encode(result);
+      } catch (error) {
+        this.report(new CacheError("SERIALIZE_FAILED", `cannot cache this ${plan.model}.${plan.operation} result: ${(error as Error).message}`, { cause: error }), {
+          operation: "encode",
+          model: plan.model,
+          key: plan.key,
+        });
+        return { result, encoded: undefined };
+      }
+      if (exceeds(encoded, this.options.maxEntryBytes)) {
+        this.metrics.count("oversize");
+        return { result, encoded };
+      }
+      const { ttlMs, swrMs } = plan.policy;
+      filling = true;
+      const stored = await this.guard.fill({ key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) }, plan.model);
+      this.metrics.count(stored ? "fills" : "fillsRefused");
+      return { result, encoded };
+    } finally {
+      // The fill releases the lease itself; otherwise let waiting processes go now rather than at its expiry.
+      if (lease !== undefined && !filling) void this.guard.release(plan.key, lease);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function exceeds(text: string, maxBytes: number): boolean {

@@ -34,6 +34,12 @@ export class StoreGuard {
     return (await this.guard("fill", () => this.store.fill(request), false, model, request.key)) ?? false;
   }
 
+  /** Releases a lease; failures only delay other processes until the lease expires. */
+  async release(key: string, lease: string): Promise<void> {
+    const store = this.store;
+    if (store.release !== undefined) await this.guard("release", () => store.release!(key, lease), undefined, undefined, key);
+  }
+
   /** Whether the stamps were advanced; false on failure or timeout (the caller then retries). */
   async bump(stamps: readonly string[]): Promise<boolean> {
     return (await this.guard("invalidate", () => this.store.bump(stamps).then(() => true), false)) ?? false;

@@ -19,57 +19,78 @@ export interface RedisStoreOptions {
 }
 
 // Reads every request's stamps (creating missing ones with a fresh token), then its entry, and returns the entry
-// only when it was filled under exactly the current stamps. One script call answers a whole batch, atomically.
-// KEYS: per request, the entry key then its stamp keys. ARGV: token, request count, then per request its stamp
-// count and the lifetime (ms) of stamps it creates. Returns: Redis time (ms), then per request fence and entry
-// ("" when absent or filled under other stamps).
+// only when it was filled under exactly the current stamps; where the entry is missing or stale and the request
+// asks for it, takes the key's lease (SET NX PX). One script call answers a whole batch, atomically.
+// KEYS: per request, the entry key, its lease key, then its stamp keys. ARGV: call token, request count, then per
+// request its stamp count, the lifetime (ms) of stamps it creates and the lease time (ms, 0 for none).
+// Returns: Redis time (ms), then per request the fence, the entry ("" if absent or filled under other stamps) and
+// the lease ("" none asked or needed, "-" held by another caller, else our token).
 const LOOKUP = `
 local t = redis.call('TIME')
-local out = { tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) }
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = { now }
 local k, a, created = 1, 3, 0
 for i = 1, tonumber(ARGV[2]) do
-  local n, life = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  a = a + 2
+  local n, life, leaseMs = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
   local parts = {}
   for j = 1, n do
-    local v = redis.call('GET', KEYS[k + j])
+    local key = KEYS[k + 1 + j]
+    local v = redis.call('GET', key)
     if not v then
       created = created + 1
       v = ARGV[1] .. '.' .. created
-      redis.call('SET', KEYS[k + j], v, 'PX', life)
+      redis.call('SET', key, v, 'PX', life)
     end
     parts[j] = v
   end
   local fence = table.concat(parts, ',')
   local e = redis.call('GET', KEYS[k])
+  if e and string.sub(e, 1, #fence + 1) ~= fence .. '\\n' then e = false end
+  local lease = ''
+  if leaseMs > 0 and (not e or tonumber(string.match(e, '^[^\\n]*\\n(%d+)')) <= now) then
+    local token = ARGV[1] .. ':' .. i
+    if redis.call('SET', KEYS[k + 1], token, 'NX', 'PX', leaseMs) then lease = token else lease = '-' end
+  end
   out[#out + 1] = fence
-  if e and string.sub(e, 1, #fence + 1) == fence .. '\\n' then out[#out + 1] = e else out[#out + 1] = '' end
-  k = k + n + 1
+  out[#out + 1] = e or ''
+  out[#out + 1] = lease
+  k = k + n + 2
 end
 return out
 `;
 
-// Stores an entry only if its stamps still equal the fence taken before the database read, and makes sure the
-// stamps outlive the entry. KEYS: entry, then stamps. ARGV: fence, ttl ms, swr ms, load ms, value.
-// The entry is "fence \\n fresh-until (Redis ms) \\n load ms \\n value".
+// Stores an entry only if its stamps still equal the fence taken before the database read, makes sure the stamps
+// outlive the entry, and releases the lease the lookup took. KEYS: entry, lease, then stamps. ARGV: fence, ttl ms,
+// swr ms, load ms, value, lease token ("" for none). The entry is "fence \n fresh-until (Redis ms) \n load ms \n value".
 const FILL = `
-local parts = {}
-for j = 2, #KEYS do
-  local v = redis.call('GET', KEYS[j])
-  if not v then return 0 end
-  parts[j - 1] = v
+local function release()
+  if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) == ARGV[6] then redis.call('DEL', KEYS[2]) end
 end
-if table.concat(parts, ',') ~= ARGV[1] then return 0 end
+local parts = {}
+for j = 3, #KEYS do
+  local v = redis.call('GET', KEYS[j])
+  if not v then release() return 0 end
+  parts[j - 2] = v
+end
+if table.concat(parts, ',') ~= ARGV[1] then release() return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
 local life = ttl + tonumber(ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. string.format('%.0f', now + ttl) .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5], 'PX', life)
-for j = 2, #KEYS do
+for j = 3, #KEYS do
   local p = redis.call('PTTL', KEYS[j])
   if p >= 0 and p < life then redis.call('PEXPIRE', KEYS[j], life) end
 end
+release()
 return 1
+`;
+
+// Releases a lease if the caller still holds it. KEYS: lease. ARGV: token.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;
 
 /**
@@ -99,17 +120,21 @@ export class RedisStore implements CacheStore {
     const keys: string[] = [];
     const args: (string | number)[] = [this.nextToken(), requests.length];
     for (const request of requests) {
-      keys.push(request.key, ...request.stamps);
-      args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)));
+      keys.push(request.key, leaseKey(request.key), ...request.stamps);
+      args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)), Math.ceil(request.leaseMs ?? 0));
     }
     const reply = (await this.run("lookup", LOOKUP, keys, args)) as (string | number)[];
     const now = Number(reply[0]);
-    return requests.map((_, i) => parseLookup(String(reply[1 + 2 * i]), String(reply[2 + 2 * i]), now));
+    return requests.map((_, i) => parseLookup(String(reply[1 + 3 * i]), String(reply[2 + 3 * i]), String(reply[3 + 3 * i]), now));
   }
 
   async fill(request: FillRequest): Promise<boolean> {
-    const args = [request.fence, Math.ceil(request.ttlMs), Math.ceil(request.swrMs), Math.round(request.loadMs), request.value];
-    return (await this.run("fill", FILL, [request.key, ...request.stamps], args)) === 1;
+    const args = [request.fence, Math.ceil(request.ttlMs), Math.ceil(request.swrMs), Math.round(request.loadMs), request.value, request.lease ?? ""];
+    return (await this.run("fill", FILL, [request.key, leaseKey(request.key), ...request.stamps], args)) === 1;
+  }
+
+  async release(key: string, lease: string): Promise<void> {
+    await this.run("release", RELEASE, [leaseKey(key)], [lease]);
   }
 
   async bump(stamps: readonly string[]): Promise<void> {
@@ -138,23 +163,33 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  /** A disconnected client would queue commands until it reconnects; fail at once so reads use the database. */
+  /**
+   * A client that lost its connection would queue commands until it reconnects: fail at once so reads use the
+   * database. A client still making its first connection may queue (the plugin's timeout bounds the wait).
+   */
   private ensureReady(operation: string): void {
-    if (this.client.status !== "ready") {
-      throw new CacheStoreError("STORE_UNAVAILABLE", operation, `Redis client is ${this.client.status}, not ready`);
+    const status = this.client.status;
+    if (status !== "ready" && status !== "connecting" && status !== "connect" && status !== "wait") {
+      throw new CacheStoreError("STORE_UNAVAILABLE", operation, `Redis client is ${status}, not ready`);
     }
   }
 }
 
-function parseLookup(fence: string, entry: string, now: number): LookupResult {
-  if (entry === "") return { fence };
+/** The lease key of an entry key: same `{prefix}` hash tag, so the scripts keep it in the entry's slot. */
+function leaseKey(key: string): string {
+  return key.replace("}:e:", "}:l:");
+}
+
+function parseLookup(fence: string, entry: string, lease: string, now: number): LookupResult {
+  const result: LookupResult = { fence };
+  if (lease === "-") result.leaseBusy = true;
+  else if (lease !== "") result.lease = lease;
+  if (entry === "") return result;
   const a = fence.length + 1;
   const b = entry.indexOf("\n", a);
   const c = entry.indexOf("\n", b + 1);
-  return {
-    fence,
-    value: entry.slice(c + 1),
-    freshForMs: Number(entry.slice(a, b)) - now,
-    loadMs: Number(entry.slice(b + 1, c)),
-  };
+  result.value = entry.slice(c + 1);
+  result.freshForMs = Number(entry.slice(a, b)) - now;
+  result.loadMs = Number(entry.slice(b + 1, c));
+  return result;
 }

@@ -22,6 +22,11 @@ export interface LookupRequest {
   stamps: readonly string[];
   /** Lifetime for stamps this lookup creates, in milliseconds: at least the entry's ttl + swr. */
   lifeMs: number;
+  /**
+   * When the entry is missing or stale, also try to take the key's lease for this long, in milliseconds, so that
+   * one process loads it while others wait (stores shared between processes only). 0 or absent: no lease.
+   */
+  leaseMs?: number;
 }
 
 export interface LookupResult {
@@ -33,6 +38,10 @@ export interface LookupResult {
   freshForMs?: number;
   /** How long the database read that produced the entry took, in milliseconds (for early refresh). */
   loadMs?: number;
+  /** The lease token, when this lookup took the key's lease: pass it to `fill` (or `release`). */
+  lease?: string;
+  /** True when another caller holds the key's lease: it is loading the entry now. */
+  leaseBusy?: boolean;
 }
 
 export interface FillRequest {
@@ -46,6 +55,8 @@ export interface FillRequest {
   swrMs: number;
   /** How long the database read took, in milliseconds. */
   loadMs: number;
+  /** The lease this fill releases, if its lookup took one. */
+  lease?: string;
 }
 
 export interface CacheStore {
@@ -57,6 +68,8 @@ export interface CacheStore {
   lookupNow?(request: LookupRequest): LookupResult;
   /** Stores an entry if its fence is still current; resolves to whether it was stored. */
   fill(request: FillRequest): Promise<boolean>;
+  /** Releases a lease taken by `lookup` without filling (the load failed or its result is not cacheable). */
+  release?(key: string, lease: string): Promise<void>;
   /** Advances stamps after a write has committed. */
   bump(stamps: readonly string[]): Promise<void>;
   /** Releases what the store created (never a client the caller passed in). */
