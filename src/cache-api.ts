@@ -1,9 +1,13 @@
-import { EPOCH } from "./dependencies.ts";
+import { EPOCH, rawReadDependencies } from "./dependencies.ts";
 import { CacheConfigError } from "./errors.ts";
 import { explicitEffects } from "./invalidation.ts";
 import type { Invalidator } from "./invalidator.ts";
 import type { CacheStats, Metrics } from "./metrics.ts";
+import type { ModelGraph } from "./model-graph.ts";
 import { isPlainObject, rejectUnknownKeys, validTags } from "./options.ts";
+import type { PolicyTable } from "./policy.ts";
+import { tablesInSql, writesData } from "./raw-sql.ts";
+import type { ReadThrough } from "./read-through.ts";
 
 /** What to drop with `$cache.invalidate`. */
 export interface InvalidateTarget {
@@ -13,8 +17,29 @@ export interface InvalidateTarget {
   models?: string[];
 }
 
-/** `prisma.$cache`: manual invalidation and counters. */
+/** A raw SQL query as `Prisma.sql` builds it. */
+export interface RawSql {
+  readonly strings: readonly string[];
+  readonly values: readonly unknown[];
+}
+
+/** How to cache a raw query: tags are required, ttl and swr default to the plugin's. */
+export interface RawCacheStrategy {
+  tags: string[];
+  /** Seconds the result is fresh. */
+  ttl?: number;
+  /** Seconds after `ttl` the stale result may be served while it refreshes. */
+  swr?: number;
+}
+
+/** `prisma.$cache`: manual invalidation, cached raw queries and counters. */
 export interface CacheApi {
+  /**
+   * `$queryRaw` through the cache. Prisma cannot tell what a raw query reads, so raw results are cached only this
+   * way: under the tags given (invalidate them when what it reads changes) and the models whose tables the SQL
+   * names, which writes through this client invalidate as usual.
+   */
+  queryRaw<T = unknown>(query: RawSql, strategy: RawCacheStrategy): Promise<T>;
   /** Drops entries by tag or model; resolves once the store has applied it. */
   invalidate(target: InvalidateTarget): Promise<void>;
   /** Drops every entry of this plugin's namespace (prefix), in every process sharing the store. */
@@ -24,8 +49,34 @@ export interface CacheApi {
   resetStats(): void;
 }
 
-export function createCacheApi(invalidator: Invalidator, metrics: Metrics, modelNames: readonly string[]): CacheApi {
+/** What the API needs from the extension. */
+export interface CacheApiParts {
+  invalidator: Invalidator;
+  metrics: Metrics;
+  modelNames: readonly string[];
+  graph: ModelGraph;
+  policies: PolicyTable;
+  reads: ReadThrough;
+  /** Runs `$queryRaw` on the client below the extension. */
+  queryRaw: (query: RawSql) => Promise<unknown>;
+}
+
+export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, reads, queryRaw }: CacheApiParts): CacheApi {
   return {
+    async queryRaw<T>(query: RawSql, strategy: RawCacheStrategy): Promise<T> {
+      if (!query || !Array.isArray(query.strings) || !Array.isArray(query.values)) {
+        throw new CacheConfigError("queryRaw(query)", "must be a Prisma.sql`...` query");
+      }
+      if (writesData(query)) {
+        throw new CacheConfigError("queryRaw(query)", "changes data: run it with prisma.$queryRaw, which invalidates what it writes");
+      }
+      const policy = policies.forRaw(strategy);
+      const load = () => queryRaw(query);
+      if (policy === null) return (await load()) as T;
+      const dependencies = rawReadDependencies(tablesInSql(graph, query), policy.tags);
+      const plan = reads.customPlan("$queryRaw", "queryRaw", { strings: query.strings, values: query.values }, dependencies, policy);
+      return (await reads.read(plan, load)) as T;
+    },
     async invalidate(target) {
       if (!isPlainObject(target)) throw new CacheConfigError("invalidate()", "takes { tags?: string[], models?: string[] }");
       rejectUnknownKeys(target, ["tags", "models"], "invalidate()");

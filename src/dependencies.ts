@@ -43,6 +43,11 @@ export function readDependencies(graph: ModelGraph, model: string, operation: st
   return [...deps];
 }
 
+/** The stamps of a tagged raw query: its tags, and the models whose tables its SQL names. */
+export function rawReadDependencies(models: readonly string[], tags: readonly string[]): string[] {
+  return [EPOCH, ...models.map(modelStamp), ...tags.map(tagStamp)];
+}
+
 /** The row stamp a `where` pins, when it fixes every field of some unique constraint to a value. */
 export function rowLookup(info: ModelInfo, where: unknown): string | undefined {
   if (!isPlainObject(where)) return undefined;

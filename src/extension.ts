@@ -121,7 +121,16 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     // Prisma types hook parameters without `__internalParams`, which carries the transaction.
     const writeHook = afterWrite as (params: any) => Promise<unknown>;
     const writeHooks = Object.fromEntries([...WRITE_OPERATIONS].map((operation) => [operation, writeHook]));
-    const clientMethods = { $cache: createCacheApi(invalidator, metrics, modelNames) };
+    const $cache = createCacheApi({
+      invalidator,
+      metrics,
+      modelNames,
+      graph,
+      policies,
+      reads,
+      queryRaw: (query) => (client as unknown as { $queryRaw(query: unknown): Promise<unknown> }).$queryRaw(query),
+    });
+    const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
 

@@ -20,8 +20,10 @@ const STRATEGY_KEYS = ["ttl", "swr", "tags"];
 /** Is this read cacheable, and for how long: the model's policy, overridden per call by `cacheStrategy`. */
 export class PolicyTable {
   private readonly byModel = new Map<string, ResolvedPolicy | false>();
+  private readonly defaults: ResolvedPolicy;
 
   constructor(options: ResolvedOptions, modelNames: readonly string[]) {
+    this.defaults = options.defaultPolicy;
     for (const name of Object.keys(options.models)) {
       if (!modelNames.includes(name)) {
         throw new CacheConfigError(`models.${name}`, `is not a model of this Prisma client; models are: ${modelNames.join(", ")}`);
@@ -32,7 +34,18 @@ export class PolicyTable {
 
   /** The policy for one call; `null` when the call must not touch the cache. Throws on an invalid strategy. */
   forCall(model: string, strategy: unknown): ResolvedPolicy | null {
-    const base = this.byModel.get(model) ?? false;
+    return this.apply(this.byModel.get(model) ?? false, strategy);
+  }
+
+  /** The policy of a raw query, which is cached only when its strategy names tags. */
+  forRaw(strategy: unknown): ResolvedPolicy | null {
+    if (!isPlainObject(strategy) || !Array.isArray(strategy.tags) || strategy.tags.length === 0) {
+      throw new CacheConfigError("queryRaw strategy.tags", "must name at least one tag: raw queries are cached only under tags you invalidate");
+    }
+    return this.apply({ ...this.defaults, tags: [] }, strategy);
+  }
+
+  private apply(base: ResolvedPolicy | false, strategy: unknown): ResolvedPolicy | null {
     if (base === false || strategy === false) return null;
     if (strategy === undefined) return base.ttlMs > 0 || base.swrMs > 0 ? base : null;
     if (!isPlainObject(strategy)) {

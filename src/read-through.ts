@@ -72,17 +72,26 @@ export class ReadThrough {
     });
   }
 
-  /** Keys the read and resolves what it depends on. */
+  /** Keys a model read and resolves what it depends on. */
   plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy): ReadPlan {
     const key = entryKey(this.options.prefix, model, operation, args);
     const memoKey = policy.tags.length === 0 ? key : `${key}\n${policy.tags.join("\n")}`;
     let stamps = this.stampMemo.get(memoKey);
     if (stamps === undefined) {
-      stamps = readDependencies(this.graph, model, operation, args, policy.tags).map((stamp) => stampKey(this.options.prefix, stamp));
+      stamps = this.stampKeys(readDependencies(this.graph, model, operation, args, policy.tags));
       if (this.stampMemo.size >= MAX_MEMO) this.stampMemo.clear();
       this.stampMemo.set(memoKey, stamps);
     }
     return { model, operation, key, stamps, policy };
+  }
+
+  /** Keys a read whose dependencies the caller computed (raw queries). */
+  customPlan(model: string, operation: string, args: unknown, dependencies: readonly string[], policy: ResolvedPolicy): ReadPlan {
+    return { model, operation, key: entryKey(this.options.prefix, model, operation, args), stamps: this.stampKeys(dependencies), policy };
+  }
+
+  private stampKeys(dependencies: readonly string[]): string[] {
+    return dependencies.map((stamp) => stampKey(this.options.prefix, stamp));
   }
 
   /** The read's result, from the cache when possible. `load` runs the query against the database. */
