@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisStore } from "../../src/index.ts";
+import { check, runCoherenceChecker } from "../support/coherence-checker.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
+import { lateFenceStore } from "../support/unsafe-stores.ts";
+import type { Redis } from "ioredis";
+
+// COHERENCE_SOAK_MS runs the checker for longer (e.g. COHERENCE_SOAK_MS=600000 for ten minutes).
+const DURATION_MS = Number(process.env.COHERENCE_SOAK_MS ?? 6_000);
+
+describe("coherence checker", () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  const prefixes: string[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = createRedis();
+    await redis.ping();
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysWithPrefix(redis, prefix);
+    redis.disconnect();
+    await db?.drop();
+  });
+
+  it("flags a read that started after a write returned and saw an older version", () => {
+    const write = { name: "update(1)", start: 10, end: 20, wrote: new Map([[1, { version: 2, deleted: false }]]) };
+    const stale = { name: "findUnique(1)", start: 21, end: 22, saw: new Map<number, number | "absent">([[1, 1]]) };
+    const concurrent = { name: "findUnique(1)", start: 15, end: 25, saw: new Map<number, number | "absent">([[1, 1]]) };
+    const fresh = { name: "findUnique(1)", start: 21, end: 22, saw: new Map<number, number | "absent">([[1, 2]]) };
+    expect(check([write, stale, concurrent, fresh])).toEqual([expect.objectContaining({ row: 1, saw: 1, required: 2, read: "findUnique(1)" })]);
+  });
+
+  it("accepts an absent row only after a delete whose tombstone is recent enough", () => {
+    const update = { name: "update(1)", start: 0, end: 5, wrote: new Map([[1, { version: 3, deleted: false }]]) };
+    const oldDelete = { name: "delete(1)", start: -10, end: -5, wrote: new Map([[1, { version: 2, deleted: true }]]) };
+    const absent = { name: "findUnique(1)", start: 6, end: 7, saw: new Map<number, number | "absent">([[1, "absent"]]) };
+    expect(check([oldDelete, update, absent])).toHaveLength(1);
+    const newDelete = { name: "delete(1)", start: 5.5, end: 8, wrote: new Map([[1, { version: 4, deleted: true }]]) };
+    expect(check([oldDelete, update, newDelete, absent])).toHaveLength(0);
+  });
+
+  it("finds no stale read across clients sharing Redis", async () => {
+    const prefix = uniquePrefix("coherence");
+    prefixes.push(prefix);
+    const report = await runCoherenceChecker({
+      databaseUrl: db.url,
+      store: () => redisStore({ client: redis }),
+      plugin: { prefix, timeoutMs: 1_000 },
+      durationMs: DURATION_MS,
+      seed: 7,
+    });
+    console.log(`coherence checker (redis): ${JSON.stringify({ ...report, violations: report.violations.length })}`);
+    expect(report.violations).toEqual([]);
+    expect(report.observationsChecked).toBeGreaterThan(500);
+    expect(report.hits).toBeGreaterThan(0);
+  }, DURATION_MS + 60_000);
+
+  it("catches the fill race when fills take their fence too late", async () => {
+    const prefix = uniquePrefix("coherence-unsafe");
+    prefixes.push(prefix);
+    const report = await runCoherenceChecker({
+      databaseUrl: db.url,
+      store: () => lateFenceStore(redisStore({ client: redis })),
+      plugin: { prefix, timeoutMs: 1_000 },
+      durationMs: DURATION_MS,
+      seed: 7,
+    });
+    console.log(`coherence checker (late fence): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+    expect(report.violations.length).toBeGreaterThan(0);
+  }, DURATION_MS + 60_000);
+});
