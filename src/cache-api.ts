@@ -84,7 +84,7 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
       const models = target.models === undefined ? [] : validTags(target.models, "invalidate().models");
       models.forEach((model, i) => {
         if (!modelNames.includes(model)) {
-          throw new CacheConfigError(`invalidate().models[${i}]`, `is not a model of this Prisma client; models are: ${modelNames.join(", ")}`);
+          throw new CacheConfigError(`invalidate().models[${i}]`, `must be a model of this Prisma client (${modelNames.join(", ")}), received: ${JSON.stringify(model)}`);
         }
       });
       await invalidator.apply(explicitEffects(models, tags));

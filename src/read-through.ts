@@ -8,7 +8,7 @@ import type { ModelGraph } from "./model-graph.ts";
 import type { ResolvedPolicy } from "./options.ts";
 import { decode, encode } from "./serializer.ts";
 import type { StoreGuard } from "./store-guard.ts";
-import type { LookupRequest, LookupResult } from "./stores/store.ts";
+import { tokenSource, type LookupRequest, type LookupResult } from "./stores/store.ts";
 
 /** One cacheable read, keyed and with its dependencies resolved. */
 export interface ReadPlan {
@@ -58,6 +58,7 @@ export class ReadThrough {
   private readonly loader: DataLoader<LookupRequest, LookupResult | undefined>;
   private readonly flights = new Map<string, Promise<Flight>>();
   private readonly stampMemo = new Map<string, readonly string[]>();
+  private readonly nextToken = tokenSource();
 
   constructor(
     private readonly guard: StoreGuard,
@@ -66,7 +67,7 @@ export class ReadThrough {
     private readonly report: ErrorReporter,
     private readonly options: ReadThroughOptions,
   ) {
-    this.loader = new DataLoader(async (requests) => (await this.guard.lookup(requests)) ?? requests.map(() => undefined), {
+    this.loader = new DataLoader(async (requests) => (await this.guard.lookup(requests, modelsOf(requests))) ?? requests.map(() => undefined), {
       cache: false,
       maxBatchSize: MAX_BATCH,
     });
@@ -102,30 +103,40 @@ export class ReadThrough {
     }
     const request = this.lookupRequest(plan);
     if (this.guard.store.lookupNow !== undefined) {
-      return this.answer(plan, this.guard.lookupNow(request, plan.model), load);
+      return this.answer(plan, request, this.guard.lookupNow(request, plan.model), load);
     }
-    return this.loader.load(request).then((found) => this.answer(plan, found, load));
+    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, load));
   }
 
   private lookupRequest(plan: ReadPlan): LookupRequest {
     const { ttlMs, swrMs } = plan.policy;
-    return { key: plan.key, stamps: plan.stamps, lifeMs: ttlMs + swrMs, leaseMs: this.options.leaseMs };
+    const request: LookupRequest = { key: plan.key, stamps: plan.stamps, lifeMs: ttlMs + swrMs };
+    if (this.options.leaseMs > 0 && this.guard.store.release !== undefined) request.lease = { token: this.nextToken(), ms: this.options.leaseMs };
+    return request;
   }
 
-  private answer(plan: ReadPlan, found: LookupResult | undefined, load: () => Promise<unknown>): Promise<unknown> {
+  /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */
+  private async lookup(plan: ReadPlan, request: LookupRequest): Promise<LookupResult | undefined> {
+    const found = await this.loader.load(request);
+    if (found === undefined && request.lease) void this.guard.release(plan.key, request.lease.token);
+    return found;
+  }
+
+  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, load: () => Promise<unknown>): Promise<unknown> {
     if (found === undefined) return load(); // the store failed (already reported): the database answers
-    if (found.value === undefined) return this.miss(plan, found, load);
+    const lease = found.leased ? request.lease?.token : undefined;
+    if (found.value === undefined) return this.miss(plan, found, lease, load);
     let value: unknown;
     try {
       value = decode(found.value);
     } catch (error) {
       this.report(error, { operation: "decode", model: plan.model, key: plan.key });
-      return this.miss(plan, found, load);
+      return this.miss(plan, found, lease, load);
     }
     const freshForMs = found.freshForMs ?? Infinity;
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale);
-    if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, load);
+    if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, lease, load);
     return Promise.resolve(value);
   }
 
@@ -135,25 +146,28 @@ export class ReadThrough {
     return -found.loadMs * beta * Math.log(1 - Math.random()) >= freshForMs;
   }
 
-  private miss(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<unknown> {
+  private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<unknown> {
     this.metrics.miss(plan.model);
     const joined = this.flights.get(`${plan.key}\n${found.fence}`);
     if (joined !== undefined) {
       // Same key and same fence: no write has been applied since that load began, so its result is as fresh.
       return joined.then((flight) => (flight.encoded === undefined ? load() : decode(flight.encoded)));
     }
-    return this.fly(plan, found, load).then((flight) => flight.result);
+    return this.fly(plan, found, lease, load).then((flight) => flight.result);
   }
 
   /** Refreshes an entry in the background, once per key and fence in this process. */
-  private refresh(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): void {
-    if (this.flights.has(`${plan.key}\n${found.fence}`)) return;
-    this.fly(plan, found, load).catch((error) => this.report(error, { operation: "refresh", model: plan.model, key: plan.key }));
+  private refresh(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): void {
+    if (this.flights.has(`${plan.key}\n${found.fence}`)) {
+      if (lease !== undefined) void this.guard.release(plan.key, lease);
+      return;
+    }
+    this.fly(plan, found, lease, load).catch((error) => this.report(error, { operation: "refresh", model: plan.model, key: plan.key }));
   }
 
-  private fly(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<Flight> {
+  private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
     const id = `${plan.key}\n${found.fence}`;
-    const flight = this.resolve(plan, found, load);
+    const flight = this.resolve(plan, found, lease, load);
     this.flights.set(id, flight);
     const land = () => this.flights.delete(id);
     flight.then(land, land);
@@ -161,16 +175,18 @@ export class ReadThrough {
   }
 
   /** Loads the entry, or waits for the process holding its lease to do so. */
-  private async resolve(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<Flight> {
+  private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
     let current = found;
     if (current.leaseBusy && current.value === undefined) {
       const deadline = performance.now() + this.options.leaseWaitMs;
       const pollMs = Math.max(2, this.options.leaseWaitMs / 20);
       while (current.leaseBusy && current.value === undefined && performance.now() < deadline) {
         await delay(pollMs);
-        const next = await this.loader.load(this.lookupRequest(plan));
+        const request = this.lookupRequest(plan);
+        const next = await this.lookup(plan, request);
         if (next === undefined) break; // the store failed: load without it
         current = next;
+        if (current.leased) lease = request.lease?.token;
       }
       if (current.value !== undefined) {
         try {
@@ -180,11 +196,10 @@ export class ReadThrough {
         }
       }
     }
-    return this.loadAndFill(plan, current, load);
+    return this.loadAndFill(plan, current.fence, lease, load);
   }
 
-  private async loadAndFill(plan: ReadPlan, found: LookupResult, load: () => Promise<unknown>): Promise<Flight> {
-    const { fence, lease } = found;
+  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
     let filling = false;
     try {
       const started = performance.now();
@@ -216,6 +231,11 @@ export class ReadThrough {
       if (lease !== undefined && !filling) void this.guard.release(plan.key, lease);
     }
   }
+}
+
+/** The models a batch of lookups is for, for error reports (keys are `{prefix}:e:<Model>:...`). */
+function modelsOf(requests: readonly LookupRequest[]): string {
+  return [...new Set(requests.map((request) => request.key.split(":")[2]))].join(",");
 }
 
 function delay(ms: number): Promise<void> {

@@ -25,8 +25,8 @@ export class StoreGuard {
   }
 
   /** One round trip for many lookups; `undefined` on failure. */
-  async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[] | undefined> {
-    return this.guard("lookup", () => this.store.lookup(requests), undefined);
+  async lookup(requests: readonly LookupRequest[], model: string): Promise<LookupResult[] | undefined> {
+    return this.guard("lookup", () => this.store.lookup(requests), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
   }
 
   /** Whether the entry was stored; false on failure. */

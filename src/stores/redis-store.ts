@@ -22,17 +22,17 @@ export interface RedisStoreOptions {
 // only when it was filled under exactly the current stamps; where the entry is missing or stale and the request
 // asks for it, takes the key's lease (SET NX PX). One script call answers a whole batch, atomically.
 // KEYS: per request, the entry key, its lease key, then its stamp keys. ARGV: call token, request count, then per
-// request its stamp count, the lifetime (ms) of stamps it creates and the lease time (ms, 0 for none).
+// request its stamp count, the lifetime (ms) of stamps it creates, the lease time (ms, 0 for none) and token.
 // Returns: Redis time (ms), then per request the fence, the entry ("" if absent or filled under other stamps) and
-// the lease ("" none asked or needed, "-" held by another caller, else our token).
+// the lease ("" none asked or needed, "-" held by another caller, "+" taken).
 const LOOKUP = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = { now }
 local k, a, created = 1, 3, 0
 for i = 1, tonumber(ARGV[2]) do
-  local n, life, leaseMs = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
+  local n, life, leaseMs, leaseToken = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+  a = a + 4
   local parts = {}
   for j = 1, n do
     local key = KEYS[k + 1 + j]
@@ -49,8 +49,7 @@ for i = 1, tonumber(ARGV[2]) do
   if e and string.sub(e, 1, #fence + 1) ~= fence .. '\\n' then e = false end
   local lease = ''
   if leaseMs > 0 and (not e or tonumber(string.match(e, '^[^\\n]*\\n(%d+)')) <= now) then
-    local token = ARGV[1] .. ':' .. i
-    if redis.call('SET', KEYS[k + 1], token, 'NX', 'PX', leaseMs) then lease = token else lease = '-' end
+    if redis.call('SET', KEYS[k + 1], leaseToken, 'NX', 'PX', leaseMs) then lease = '+' else lease = '-' end
   end
   out[#out + 1] = fence
   out[#out + 1] = e or ''
@@ -121,7 +120,7 @@ export class RedisStore implements CacheStore {
     const args: (string | number)[] = [this.nextToken(), requests.length];
     for (const request of requests) {
       keys.push(request.key, leaseKey(request.key), ...request.stamps);
-      args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)), Math.ceil(request.leaseMs ?? 0));
+      args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)), Math.ceil(request.lease?.ms ?? 0), request.lease?.token ?? "");
     }
     const reply = (await this.run("lookup", LOOKUP, keys, args)) as (string | number)[];
     const now = Number(reply[0]);
@@ -183,7 +182,7 @@ function leaseKey(key: string): string {
 function parseLookup(fence: string, entry: string, lease: string, now: number): LookupResult {
   const result: LookupResult = { fence };
   if (lease === "-") result.leaseBusy = true;
-  else if (lease !== "") result.lease = lease;
+  else if (lease === "+") result.leased = true;
   if (entry === "") return result;
   const a = fence.length + 1;
   const b = entry.indexOf("\n", a);

@@ -23,10 +23,11 @@ export interface LookupRequest {
   /** Lifetime for stamps this lookup creates, in milliseconds: at least the entry's ttl + swr. */
   lifeMs: number;
   /**
-   * When the entry is missing or stale, also try to take the key's lease for this long, in milliseconds, so that
-   * one process loads it while others wait (stores shared between processes only). 0 or absent: no lease.
+   * When the entry is missing or stale, also try to take the key's lease, so that one process loads it while others
+   * wait (stores shared between processes only). The caller picks the token, so it can release a lease that a
+   * lookup it gave up on (timeout) may still have taken.
    */
-  leaseMs?: number;
+  lease?: { token: string; ms: number };
 }
 
 export interface LookupResult {
@@ -38,8 +39,8 @@ export interface LookupResult {
   freshForMs?: number;
   /** How long the database read that produced the entry took, in milliseconds (for early refresh). */
   loadMs?: number;
-  /** The lease token, when this lookup took the key's lease: pass it to `fill` (or `release`). */
-  lease?: string;
+  /** True when this lookup took the key's lease: pass its token to `fill` (or `release`). */
+  leased?: boolean;
   /** True when another caller holds the key's lease: it is loading the entry now. */
   leaseBusy?: boolean;
 }
