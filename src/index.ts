@@ -13,5 +13,6 @@ export type {
   ReferentialAction,
 } from "./schema.ts";
 export { memoryStore, MemoryStore, type MemoryStoreOptions } from "./stores/memory-store.ts";
-export { redisStore, RedisStore, type RedisClientLike, type RedisStoreOptions } from "./stores/redis-store.ts";
+export { redisStore, RedisStore, type RedisClientLike, type RedisStoreOptions, type RedisSubscriberLike } from "./stores/redis-store.ts";
+export { tieredStore, TieredStore, type TieredStoreOptions } from "./stores/tiered-store.ts";
 export type { CacheStore, FillRequest, LookupRequest, LookupResult } from "./stores/store.ts";

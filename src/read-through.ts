@@ -102,9 +102,9 @@ export class ReadThrough {
       return load();
     }
     const request = this.lookupRequest(plan);
-    if (this.guard.store.lookupNow !== undefined) {
-      return this.answer(plan, request, this.guard.lookupNow(request, plan.model), load);
-    }
+    // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
+    const local = this.guard.lookupNow(request, plan.model);
+    if (local !== undefined) return this.answer(plan, request, local, load);
     return this.lookup(plan, request).then((found) => this.answer(plan, request, found, load));
   }
 

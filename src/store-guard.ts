@@ -13,7 +13,7 @@ export class StoreGuard {
     private readonly report: ErrorReporter,
   ) {}
 
-  /** Synchronous lookup of an in-process store; `undefined` when the store has none or it failed. */
+  /** Synchronous lookup of an in-process tier; `undefined` when it cannot answer now (or failed): ask `lookup`. */
   lookupNow(request: LookupRequest, model: string): LookupResult | undefined {
     if (this.store.lookupNow === undefined) return undefined;
     try {

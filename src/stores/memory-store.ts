@@ -1,20 +1,12 @@
 import { CacheConfigError } from "../errors.ts";
+import { EntryTable } from "./entry-table.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult } from "./store.ts";
 
 export interface MemoryStoreOptions {
-  /** Most entries kept; the least recently used go first. @default 10000 */
+  /** Most entries kept; entries not read since the eviction hand last passed go first. @default 10000 */
   maxEntries?: number;
   /** Most bytes of keys and values kept (approximate: string lengths). @default 67108864 (64 MiB) */
   maxBytes?: number;
-}
-
-interface Entry {
-  fence: string;
-  value: string;
-  freshUntil: number;
-  expiresAt: number;
-  loadMs: number;
-  bytes: number;
 }
 
 interface Stamp {
@@ -23,7 +15,7 @@ interface Stamp {
 }
 
 /**
- * An in-process store: a bounded LRU of entries plus the stamps that guard them. Entries and stamps live in this
+ * An in-process store: a bounded table of entries (second-chance eviction) plus the stamps that guard them. Entries and stamps live in this
  * process only, so use it alone only when one process writes the database; share a Redis otherwise.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -34,38 +26,40 @@ export class MemoryStore implements CacheStore {
   readonly name = "memory";
   readonly maxEntries: number;
   readonly maxBytes: number;
-  private readonly entries = new Map<string, Entry>();
+  private readonly table: EntryTable;
   private readonly stamps = new Map<string, Stamp>();
   private readonly maxStamps: number;
   private readonly nextToken = tokenSource();
-  private bytes = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxEntries = limit(options.maxEntries, "memoryStore.maxEntries", 10_000);
     this.maxBytes = limit(options.maxBytes, "memoryStore.maxBytes", 64 * 1024 * 1024);
+    this.table = new EntryTable(this.maxEntries, this.maxBytes);
     // Entries have a few stamps each and many share them; dropping a stamp only invalidates, so this is a soft cap.
     this.maxStamps = Math.max(1024, this.maxEntries * 4);
   }
 
   /** Entries currently held (including expired ones not yet swept). */
   get size(): number {
-    return this.entries.size;
+    return this.table.size;
   }
 
   lookupNow(request: LookupRequest): LookupResult {
     const now = Date.now();
-    const fence = this.currentFence(request.stamps, now, request.lifeMs);
-    const entry = this.entries.get(request.key);
-    if (entry === undefined) return { fence };
-    if (entry.expiresAt <= now) {
-      this.remove(request.key, entry);
-      return { fence };
+    const entry = this.table.get(request.key, now);
+    const keys = request.stamps;
+    let match = entry !== undefined && entry.tokens.length === keys.length;
+    let tokens: string[] | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const token = this.currentToken(keys[i]!, now, request.lifeMs)!;
+      if (match && token !== entry!.tokens[i]) {
+        match = false;
+        tokens = entry!.tokens.slice(0, i);
+      }
+      if (!match) (tokens ??= []).push(token);
     }
-    if (entry.fence !== fence) return { fence };
-    // Most recently used last.
-    this.entries.delete(request.key);
-    this.entries.set(request.key, entry);
-    return { fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
+    if (match) return { fence: entry!.fence, value: entry!.value, freshForMs: entry!.freshUntil - now, loadMs: entry!.loadMs };
+    return { fence: (tokens ?? []).join(",") };
   }
 
   async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]> {
@@ -74,7 +68,13 @@ export class MemoryStore implements CacheStore {
 
   fillNow(request: FillRequest): boolean {
     const now = Date.now();
-    const fence = this.currentFence(request.stamps, now, 0);
+    const tokens: string[] = [];
+    for (const key of request.stamps) {
+      const token = this.currentToken(key, now, 0);
+      if (token === undefined) return false;
+      tokens.push(token);
+    }
+    const fence = tokens.join(",");
     if (fence !== request.fence) return false;
     const life = request.ttlMs + request.swrMs;
     for (const key of request.stamps) {
@@ -84,19 +84,7 @@ export class MemoryStore implements CacheStore {
       this.stamps.delete(key);
       this.stamps.set(key, stamp);
     }
-    const previous = this.entries.get(request.key);
-    if (previous) this.remove(request.key, previous);
-    const entry: Entry = {
-      fence,
-      value: request.value,
-      freshUntil: now + request.ttlMs,
-      expiresAt: now + life,
-      loadMs: request.loadMs,
-      bytes: request.key.length + request.value.length + fence.length,
-    };
-    this.entries.set(request.key, entry);
-    this.bytes += entry.bytes;
-    this.evict();
+    this.table.set(request.key, tokens, fence, request.value, now + request.ttlMs, now + life, request.loadMs);
     return true;
   }
 
@@ -114,9 +102,8 @@ export class MemoryStore implements CacheStore {
 
   /** Drops every entry and stamp. */
   clear(): void {
-    this.entries.clear();
+    this.table.clear();
     this.stamps.clear();
-    this.bytes = 0;
   }
 
   async close(): Promise<void> {
@@ -124,39 +111,22 @@ export class MemoryStore implements CacheStore {
   }
 
   /**
-   * The stamps' tokens joined. With `lifeMs > 0` missing stamps are created (a lookup); with 0 a missing stamp
-   * yields an empty token, which matches no fence (a fill that must be refused).
+   * A stamp's current token. With `lifeMs > 0` a missing stamp is created (a lookup); with 0 it stays missing
+   * and the result is undefined (a fill, which must then be refused).
    */
-  private currentFence(keys: readonly string[], now: number, lifeMs: number): string {
-    let fence = "";
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      let stamp = this.stamps.get(key);
-      if (stamp !== undefined && stamp.expiresAt <= now) {
-        this.stamps.delete(key);
-        stamp = undefined;
-      }
-      if (stamp === undefined) {
-        if (lifeMs <= 0) return "";
-        stamp = { token: this.nextToken(), expiresAt: now + lifeMs };
-        this.stamps.set(key, stamp);
-        if (this.stamps.size > this.maxStamps) this.evictStamps(now);
-      }
-      fence = i === 0 ? stamp.token : `${fence},${stamp.token}`;
+  private currentToken(key: string, now: number, lifeMs: number): string | undefined {
+    let stamp = this.stamps.get(key);
+    if (stamp !== undefined && stamp.expiresAt <= now) {
+      this.stamps.delete(key);
+      stamp = undefined;
     }
-    return fence;
-  }
-
-  private remove(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.bytes -= entry.bytes;
-  }
-
-  private evict(): void {
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
-      this.remove(key, entry);
+    if (stamp === undefined) {
+      if (lifeMs <= 0) return undefined;
+      stamp = { token: this.nextToken(), expiresAt: now + lifeMs };
+      this.stamps.set(key, stamp);
+      if (this.stamps.size > this.maxStamps) this.evictStamps(now);
     }
+    return stamp.token;
   }
 
   private evictStamps(now: number): void {

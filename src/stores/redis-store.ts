@@ -11,6 +11,18 @@ export interface RedisClientLike {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
+  /** A new connection with the same options (for the tiered store's invalidation subscriber). */
+  duplicate?(): RedisClientLike & RedisSubscriberLike;
+}
+
+/** The pub/sub side of an ioredis connection. */
+export interface RedisSubscriberLike {
+  subscribe(channel: string): Promise<unknown>;
+  on(event: "message", listener: (channel: string, message: string) => void): unknown;
+  on(event: "ready" | "close" | "end" | "reconnecting", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
 }
 
 export interface RedisStoreOptions {
@@ -23,8 +35,8 @@ export interface RedisStoreOptions {
 // asks for it, takes the key's lease (SET NX PX). One script call answers a whole batch, atomically.
 // KEYS: per request, the entry key, its lease key, then its stamp keys. ARGV: call token, request count, then per
 // request its stamp count, the lifetime (ms) of stamps it creates, the lease time (ms, 0 for none) and token.
-// Returns: Redis time (ms), then per request the fence, the entry ("" if absent or filled under other stamps) and
-// the lease ("" none asked or needed, "-" held by another caller, "+" taken).
+// Returns: Redis time (ms), then per request the fence, the entry ("" if absent or filled under other stamps), the
+// lease ("" none asked or needed, "-" held by another caller, "+" taken) and the entry's remaining life (ms, or -1).
 const LOOKUP = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -54,6 +66,7 @@ for i = 1, tonumber(ARGV[2]) do
   out[#out + 1] = fence
   out[#out + 1] = e or ''
   out[#out + 1] = lease
+  out[#out + 1] = e and redis.call('PTTL', KEYS[k]) or -1
   k = k + n + 2
 end
 return out
@@ -83,6 +96,14 @@ for j = 3, #KEYS do
   if p >= 0 and p < life then redis.call('PEXPIRE', KEYS[j], life) end
 end
 release()
+return 1
+`;
+
+// Advances stamps and tells every process's L1 in the same atomic step, so no crash can drop the message after the
+// stamps moved. KEYS: stamps. ARGV: channel, message id. The message is the id, then the stamp keys, one a line.
+const BUMP_AND_PUBLISH = `
+redis.call('DEL', unpack(KEYS))
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. table.concat(KEYS, '\\n'))
 return 1
 `;
 
@@ -124,7 +145,7 @@ export class RedisStore implements CacheStore {
     }
     const reply = (await this.run("lookup", LOOKUP, keys, args)) as (string | number)[];
     const now = Number(reply[0]);
-    return requests.map((_, i) => parseLookup(String(reply[1 + 3 * i]), String(reply[2 + 3 * i]), String(reply[3 + 3 * i]), now));
+    return requests.map((_, i) => parseLookup(reply.slice(1 + 4 * i, 5 + 4 * i), now));
   }
 
   async fill(request: FillRequest): Promise<boolean> {
@@ -140,6 +161,12 @@ export class RedisStore implements CacheStore {
     if (stamps.length === 0) return;
     this.ensureReady("bump");
     await this.client.del(...stamps);
+  }
+
+  /** Advances stamps and publishes `id` and their keys on `channel`, atomically (for L1 caches in other processes). */
+  async bumpAndPublish(stamps: readonly string[], channel: string, id: string): Promise<void> {
+    if (stamps.length === 0) return;
+    await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id]);
   }
 
   async close(): Promise<void> {
@@ -179,7 +206,10 @@ function leaseKey(key: string): string {
   return key.replace("}:e:", "}:l:");
 }
 
-function parseLookup(fence: string, entry: string, lease: string, now: number): LookupResult {
+function parseLookup([rawFence, rawEntry, rawLease, lifeMs]: (string | number)[], now: number): LookupResult {
+  const fence = String(rawFence);
+  const entry = String(rawEntry);
+  const lease = String(rawLease);
   const result: LookupResult = { fence };
   if (lease === "-") result.leaseBusy = true;
   else if (lease === "+") result.leased = true;
@@ -190,5 +220,6 @@ function parseLookup(fence: string, entry: string, lease: string, now: number): 
   result.value = entry.slice(c + 1);
   result.freshForMs = Number(entry.slice(a, b)) - now;
   result.loadMs = Number(entry.slice(b + 1, c));
+  result.lifeMs = Number(lifeMs);
   return result;
 }

@@ -39,6 +39,8 @@ export interface LookupResult {
   freshForMs?: number;
   /** How long the database read that produced the entry took, in milliseconds (for early refresh). */
   loadMs?: number;
+  /** Milliseconds until the entry expires for good (end of its swr window), where the store knows it. */
+  lifeMs?: number;
   /** True when this lookup took the key's lease: pass its token to `fill` (or `release`). */
   leased?: boolean;
   /** True when another caller holds the key's lease: it is loading the entry now. */
@@ -65,8 +67,8 @@ export interface CacheStore {
   readonly name: string;
   /** Looks up many entries in one round trip. */
   lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]>;
-  /** Synchronous lookup, for in-process stores: a hit then costs no promise and no batching delay. */
-  lookupNow?(request: LookupRequest): LookupResult;
+  /** Synchronous lookup, for in-process tiers: `undefined` when it cannot answer without `lookup`. */
+  lookupNow?(request: LookupRequest): LookupResult | undefined;
   /** Stores an entry if its fence is still current; resolves to whether it was stored. */
   fill(request: FillRequest): Promise<boolean>;
   /** Releases a lease taken by `lookup` without filling (the load failed or its result is not cacheable). */

@@ -1,0 +1,237 @@
+import { CacheConfigError } from "../errors.ts";
+import { EntryTable } from "./entry-table.ts";
+import { MemoryStore } from "./memory-store.ts";
+import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult } from "./store.ts";
+
+export interface TieredStoreOptions {
+  /** Bounds of the in-process tier (its `maxEntries` and `maxBytes`). @default memoryStore() */
+  l1?: MemoryStore;
+  /** The shared tier. */
+  l2: RedisStore;
+  /** Pub/sub channel carrying invalidations between processes. @default "prisma-cache-plugin:invalidate" */
+  channel?: string;
+  /**
+   * Longest wait, after publishing an invalidation, for it to come back on this process's own subscription (by
+   * then Redis has sent it to every subscriber), in milliseconds. `0`: do not wait. @default 20
+   */
+  deliveryWaitMs?: number;
+}
+
+/** How many recently invalidated stamps are remembered to refuse late L1 fills; past it, all in-flight fills are. */
+const MAX_INVALIDATED = 100_000;
+
+/**
+ * An in-process L1 in front of Redis. L1 keeps entries with the Redis stamp tokens they were filled under, and a
+ * mirror of the tokens it has seen in Redis; a hit needs every token of the entry to still be in the mirror, so it
+ * costs a few map lookups and a decode, no round trip.
+ *
+ * Writers advance stamps and publish their keys in one Redis script; every process subscribed to the channel drops
+ * them from its mirror, which invalidates its L1 entries that depend on them. The writer's own process drops them
+ * before the write returns. Two more rules close the gaps bentocache and FusionCache left open:
+ * - a Redis answer is learned only if none of its stamps was invalidated while it was in flight (a message that
+ *   overtook the answer would otherwise be undone);
+ * - whenever the subscription is not live (connecting, dropped, reconnecting), L1 is emptied and bypassed,
+ *   because messages sent meanwhile are lost.
+ * A write returns only once its message has come back on this process's own subscription (bounded by
+ * `deliveryWaitMs`): Redis has then sent it to every subscriber, so another process serves the old entry only if it
+ * reads before its event loop has processed a message already in its socket (see the README for measured times).
+ */
+export function tieredStore(options: TieredStoreOptions): TieredStore {
+  return new TieredStore(options);
+}
+
+export class TieredStore implements CacheStore {
+  readonly name = "tiered";
+  readonly l2: RedisStore;
+  readonly channel: string;
+  private readonly table: EntryTable;
+  private readonly mirror = new Map<string, string>();
+  private readonly maxMirror: number;
+  private readonly invalidatedAt = new Map<string, number>();
+  /** Answers from requests sent before this sequence number cannot be trusted (the memory of invalidations was cut). */
+  private trustFrom = 0;
+  private sequence = 0;
+  /** Changes whenever the subscription goes down: answers from an earlier generation are not learned. */
+  private generation = 0;
+  private live = false;
+  private closed = false;
+  private readonly subscriber: RedisClientLike & RedisSubscriberLike;
+  private readonly deliveryWaitMs: number;
+  private readonly nextMessageId = tokenSource();
+  private readonly awaitingDelivery = new Map<string, () => void>();
+
+  constructor(options: TieredStoreOptions) {
+    const l2 = options?.l2;
+    if (!l2 || typeof l2.bumpAndPublish !== "function") throw new CacheConfigError("tieredStore.l2", "must be a redisStore({ client })");
+    if (options.l1 !== undefined && !(options.l1 instanceof MemoryStore)) throw new CacheConfigError("tieredStore.l1", "must be a memoryStore({ maxEntries, maxBytes })");
+    if (typeof l2.client.duplicate !== "function") throw new CacheConfigError("tieredStore.l2", "needs an ioredis client that can duplicate() its connection for pub/sub");
+    const l1 = options.l1 ?? new MemoryStore();
+    this.l2 = l2;
+    this.channel = options.channel ?? "prisma-cache-plugin:invalidate";
+    this.table = new EntryTable(l1.maxEntries, l1.maxBytes);
+    this.maxMirror = Math.max(1024, l1.maxEntries * 4);
+    this.deliveryWaitMs = options.deliveryWaitMs ?? 20;
+    if (!Number.isFinite(this.deliveryWaitMs) || this.deliveryWaitMs < 0) {
+      throw new CacheConfigError("tieredStore.deliveryWaitMs", `must be a non-negative number of milliseconds, received: ${String(options.deliveryWaitMs)}`);
+    }
+    this.subscriber = l2.client.duplicate();
+    this.subscribe();
+  }
+
+  /** True while invalidations are being received, i.e. while L1 serves hits. */
+  get l1Live(): boolean {
+    return this.live;
+  }
+
+  lookupNow(request: LookupRequest): LookupResult | undefined {
+    if (!this.live) return undefined;
+    const now = Date.now();
+    const entry = this.table.get(request.key, now);
+    if (entry === undefined) return undefined;
+    const stamps = request.stamps;
+    if (entry.tokens.length !== stamps.length) return undefined;
+    for (let i = 0; i < stamps.length; i++) if (this.mirror.get(stamps[i]!) !== entry.tokens[i]) return undefined;
+    return { fence: entry.fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
+  }
+
+  async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]> {
+    const results: LookupResult[] = new Array(requests.length);
+    const remote: number[] = [];
+    requests.forEach((request, i) => {
+      const local = this.lookupNow(request);
+      if (local) results[i] = local;
+      else remote.push(i);
+    });
+    if (remote.length === 0) return results;
+    const sentAt = this.sequence;
+    const generation = this.generation;
+    const answers = await this.l2.lookup(remote.map((i) => requests[i]!));
+    remote.forEach((i, j) => {
+      results[i] = answers[j]!;
+      this.learn(requests[i]!, answers[j]!, sentAt, generation);
+    });
+    return results;
+  }
+
+  async fill(request: FillRequest): Promise<boolean> {
+    const sentAt = this.sequence;
+    const generation = this.generation;
+    const stored = await this.l2.fill(request);
+    if (stored && this.trusts(request.stamps, sentAt, generation)) {
+      const tokens = request.fence.split(",");
+      if (request.stamps.every((stamp, i) => this.mirror.get(stamp) === tokens[i])) {
+        const now = Date.now();
+        this.table.set(request.key, tokens, request.fence, request.value, now + request.ttlMs, now + request.ttlMs + request.swrMs, request.loadMs);
+      }
+    }
+    return stored;
+  }
+
+  async bump(stamps: readonly string[]): Promise<void> {
+    // This process stops trusting the stamps before Redis changes them, and L1 answers from Redis in flight now
+    // will not be learned.
+    this.invalidate(stamps);
+    const id = this.nextMessageId();
+    const delivered = this.live && this.deliveryWaitMs > 0 ? this.deliveryOf(id) : undefined;
+    try {
+      await this.l2.bumpAndPublish(stamps, this.channel, id);
+      await delivered;
+    } finally {
+      this.awaitingDelivery.delete(id);
+    }
+  }
+
+  /** Resolves when message `id` comes back on our subscription, or after `deliveryWaitMs` at the latest. */
+  private deliveryOf(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.deliveryWaitMs);
+      this.awaitingDelivery.set(id, () => {
+        clearTimeout(timer);
+        // Let the sockets that became readable with ours be processed first (other subscribers in this process).
+        setImmediate(resolve);
+      });
+    });
+  }
+
+  release(key: string, lease: string): Promise<void> {
+    return this.l2.release(key, lease);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.goDown();
+    try {
+      await this.subscriber.quit();
+    } catch {
+      this.subscriber.disconnect();
+    }
+  }
+
+  private subscribe(): void {
+    const subscriber = this.subscriber;
+    subscriber.on("message", (channel, message) => {
+      if (channel !== this.channel) return;
+      const [id, ...stamps] = message.split("\n");
+      this.invalidate(stamps);
+      this.awaitingDelivery.get(id!)?.();
+    });
+    const up = () => {
+      if (this.closed) return;
+      // Subscribing again is harmless and makes sure the channel is live before L1 serves anything.
+      subscriber.subscribe(this.channel).then(
+        () => {
+          if (!this.closed) this.live = true;
+        },
+        () => this.goDown(),
+      );
+    };
+    subscriber.on("ready", up);
+    for (const event of ["close", "end", "reconnecting"] as const) subscriber.on(event, () => this.goDown());
+    // Errors surface as close/reconnecting; without a listener ioredis would print them.
+    subscriber.on("error", () => {});
+    if (subscriber.status === "ready") up();
+  }
+
+  /** The subscription is down: messages may be lost, so forget everything L1 knows. */
+  private goDown(): void {
+    this.live = false;
+    this.generation++;
+    this.mirror.clear();
+    this.table.clear();
+  }
+
+  private invalidate(stamps: readonly string[]): void {
+    const sequence = ++this.sequence;
+    for (const stamp of stamps) {
+      this.mirror.delete(stamp);
+      this.invalidatedAt.set(stamp, sequence);
+    }
+    if (this.invalidatedAt.size > MAX_INVALIDATED) {
+      this.invalidatedAt.clear();
+      this.trustFrom = sequence;
+    }
+  }
+
+  /** Whether an answer to a request sent at `sentAt` may still be believed about these stamps. */
+  private trusts(stamps: readonly string[], sentAt: number, generation: number): boolean {
+    if (!this.live || generation !== this.generation || sentAt < this.trustFrom) return false;
+    for (const stamp of stamps) if ((this.invalidatedAt.get(stamp) ?? 0) > sentAt) return false;
+    return true;
+  }
+
+  private learn(request: LookupRequest, answer: LookupResult, sentAt: number, generation: number): void {
+    if (!this.trusts(request.stamps, sentAt, generation)) return;
+    const tokens = answer.fence.split(",");
+    if (this.mirror.size + tokens.length > this.maxMirror) {
+      // Forgetting tokens only costs L1 hits (they are relearned from Redis), never correctness.
+      this.mirror.clear();
+      this.table.clear();
+    }
+    request.stamps.forEach((stamp, i) => this.mirror.set(stamp, tokens[i]!));
+    if (answer.value !== undefined && answer.lifeMs !== undefined && answer.lifeMs > 0) {
+      const now = Date.now();
+      this.table.set(request.key, tokens, answer.fence, answer.value, now + (answer.freshForMs ?? 0), now + answer.lifeMs, answer.loadMs ?? 0);
+    }
+  }
+}
