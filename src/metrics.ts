@@ -6,6 +6,8 @@ export interface CacheStats {
   misses: number;
   /** Of the hits, those served stale within `swr` while a refresh ran. */
   stale: number;
+  /** Of the hits, those answered in process without a store round trip (memory store, tiered store's L1). */
+  l1Hits: number;
   /** Entries stored. */
   fills: number;
   /** Fills refused because a write, tag or invalidateAll advanced a stamp during the database read. */
@@ -29,6 +31,7 @@ export class Metrics {
     hits: 0,
     misses: 0,
     stale: 0,
+    l1Hits: 0,
     fills: 0,
     fillsRefused: 0,
     oversize: 0,
@@ -42,9 +45,10 @@ export class Metrics {
     this.counts[counter] += by;
   }
 
-  hit(model: string, stale: boolean): void {
+  hit(model: string, stale: boolean, local: boolean): void {
     this.counts.hits++;
     if (stale) this.counts.stale++;
+    if (local) this.counts.l1Hits++;
     this.model(model).hits++;
   }
 

@@ -104,8 +104,8 @@ export class ReadThrough {
     const request = this.lookupRequest(plan);
     // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
     const local = this.guard.lookupNow(request, plan.model);
-    if (local !== undefined) return this.answer(plan, request, local, load);
-    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, load));
+    if (local !== undefined) return this.answer(plan, request, local, load, true);
+    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, load, false));
   }
 
   private lookupRequest(plan: ReadPlan): LookupRequest {
@@ -122,7 +122,7 @@ export class ReadThrough {
     return found;
   }
 
-  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, load: () => Promise<unknown>): Promise<unknown> {
+  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, load: () => Promise<unknown>, local: boolean): Promise<unknown> {
     if (found === undefined) return load(); // the store failed (already reported): the database answers
     const lease = found.leased ? request.lease?.token : undefined;
     if (found.value === undefined) return this.miss(plan, found, lease, load);
@@ -135,7 +135,7 @@ export class ReadThrough {
     }
     const freshForMs = found.freshForMs ?? Infinity;
     const stale = freshForMs <= 0;
-    this.metrics.hit(plan.model, stale);
+    this.metrics.hit(plan.model, stale, local);
     if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, lease, load);
     return Promise.resolve(value);
   }

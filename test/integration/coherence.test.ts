@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisStore } from "../../src/index.ts";
+import { redisStore, tieredStore, type TieredStore } from "../../src/index.ts";
 import { check, runCoherenceChecker } from "../support/coherence-checker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
@@ -8,6 +8,14 @@ import type { Redis } from "ioredis";
 
 // COHERENCE_SOAK_MS runs the checker for longer (e.g. COHERENCE_SOAK_MS=600000 for ten minutes).
 const DURATION_MS = Number(process.env.COHERENCE_SOAK_MS ?? 6_000);
+
+async function waitFor(condition: () => boolean, deadlineMs = 5_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe("coherence checker", () => {
   let db: TestDatabase;
@@ -55,6 +63,28 @@ describe("coherence checker", () => {
     expect(report.violations).toEqual([]);
     expect(report.observationsChecked).toBeGreaterThan(500);
     expect(report.hits).toBeGreaterThan(0);
+  }, DURATION_MS + 60_000);
+
+  it("finds no stale read across clients with an L1 in front of the shared Redis", async () => {
+    const prefix = uniquePrefix("coherence-l1");
+    prefixes.push(prefix);
+    const stores: TieredStore[] = [];
+    const report = await runCoherenceChecker({
+      databaseUrl: db.url,
+      store: () => {
+        const store = tieredStore({ l2: redisStore({ client: redis }), channel: `${prefix}:invalidate` });
+        stores.push(store);
+        return store;
+      },
+      waitUntilReady: () => Promise.all(stores.map((store) => waitFor(() => store.l1Live))),
+      plugin: { prefix, timeoutMs: 1_000 },
+      durationMs: DURATION_MS,
+      seed: 11,
+    });
+    await Promise.all(stores.map((store) => store.close()));
+    console.log(`coherence checker (tiered): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+    expect(report.violations).toEqual([]);
+    expect(report.l1Hits).toBeGreaterThan(0);
   }, DURATION_MS + 60_000);
 
   it("catches the fill race when fills take their fence too late", async () => {

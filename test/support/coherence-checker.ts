@@ -31,6 +31,8 @@ export interface CheckerOptions {
   maxOperations?: number;
   /** Seed of the random choices. */
   seed?: number;
+  /** Resolves when the stores are ready (e.g. L1 subscriptions live), before the workload starts. */
+  waitUntilReady?: () => Promise<unknown>;
 }
 
 export interface Violation {
@@ -51,6 +53,8 @@ export interface CheckerReport {
   observationsChecked: number;
   violations: Violation[];
   hits: number;
+  /** Hits answered by an in-process tier without a store round trip. */
+  l1Hits: number;
   misses: number;
   errors: number;
   durationMs: number;
@@ -82,7 +86,7 @@ function makeClient(url: string, store: CacheStore, plugin: CheckerOptions["plug
 export async function runCoherenceChecker(options: CheckerOptions): Promise<CheckerReport> {
   const clientsCount = options.clients ?? 4;
   const workers = options.workersPerClient ?? 4;
-  const rowCount = options.rows ?? 6;
+  const rowCount = options.rows ?? 12;
   const durationMs = options.durationMs ?? 5_000;
   const maxOperations = options.maxOperations ?? Infinity;
   const random = mulberry32(options.seed ?? 1);
@@ -97,6 +101,7 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
   for (const row of rows) await admin.post.create({ data: { id: row, title: `p${row}`, slug: `p${row}`, views: 1, authorId: authorOf(row) } });
 
   const clients: Client[] = Array.from({ length: clientsCount }, (_, i) => makeClient(options.databaseUrl, options.store(i), options.plugin));
+  await options.waitUntilReady?.();
   const history: Operation[] = [{ name: "seed", start: -Infinity, end: -Infinity, wrote: new Map(rows.map((row) => [row, { version: 1, deleted: false }])) }];
   // Deletes and re-creates of one row are serialized so each knows the version it must continue from.
   const rowLocks = new Map<number, Promise<void>>();
@@ -243,6 +248,7 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
       observationsChecked: reads.reduce((n, op) => n + op.saw!.size, 0),
       violations,
       hits: stats.reduce((n, s) => n + s.hits, 0),
+      l1Hits: stats.reduce((n, s) => n + s.l1Hits, 0),
       misses: stats.reduce((n, s) => n + s.misses, 0),
       errors: stats.reduce((n, s) => n + s.errors, 0),
       durationMs: performance.now() - startedAt,
