@@ -50,19 +50,39 @@ export function rawReadDependencies(models: readonly string[], tags: readonly st
 
 /** The row stamp a `where` pins, when it fixes every field of some unique constraint to a value. */
 export function rowLookup(info: ModelInfo, where: unknown): string | undefined {
-  if (!isPlainObject(where)) return undefined;
+  return pinnedRow(info, where)?.stamp;
+}
+
+/**
+ * The unique constraint `source` (a `where`, or a record or create `data`) fixes to values: its row stamp, and the
+ * `where` of the `findUnique` that looks that row up by it, in Prisma's shape (compound keys under their name).
+ */
+export function pinnedRow(info: ModelInfo, source: unknown): { stamp: string; where: Record<string, unknown> } | undefined {
+  if (!isPlainObject(source)) return undefined;
   for (const unique of info.uniques) {
-    const compound = unique.fields.length > 1 ? where[unique.name] : undefined;
-    const source = isPlainObject(compound) ? compound : where;
+    const compound = unique.fields.length > 1 ? source[unique.name] : undefined;
+    const fields = isPlainObject(compound) ? compound : source;
     const values: unknown[] = [];
     for (const field of unique.fields) {
-      const value = equalityValue(source[field]);
+      const value = equalityValue(fields[field]);
       if (value === undefined) break;
       values.push(value);
     }
-    if (values.length === unique.fields.length) return rowStamp(info, unique, values);
+    if (values.length === unique.fields.length) return { stamp: rowStamp(info, unique, values), where: uniqueWhere(unique, values) };
   }
   return undefined;
+}
+
+/** The `findUnique` `where` of every unique constraint a full record has values for. */
+export function recordUniqueWheres(info: ModelInfo, record: Record<string, unknown>): Record<string, unknown>[] {
+  return info.uniques
+    .map((unique) => unique.fields.map((field) => record[field]))
+    .flatMap((values, i) => (values.some((value) => value === null || value === undefined) ? [] : [uniqueWhere(info.uniques[i]!, values)]));
+}
+
+function uniqueWhere(unique: CacheSchemaUnique, values: unknown[]): Record<string, unknown> {
+  if (unique.fields.length === 1) return { [unique.fields[0]!]: values[0] };
+  return { [unique.name]: Object.fromEntries(unique.fields.map((field, i) => [field, values[i]])) };
 }
 
 /** The row stamps of a record, one per unique constraint; `undefined` when a constraint's fields are missing. */

@@ -1,4 +1,5 @@
 import { Prisma } from "@prisma/client/extension";
+import { batchedOperation } from "./batching.ts";
 import { createCacheApi } from "./cache-api.ts";
 import { EPOCH } from "./dependencies.ts";
 import { createErrorReporter } from "./error-reporter.ts";
@@ -14,6 +15,7 @@ import { tablesInSql, writesData } from "./raw-sql.ts";
 import { ReadThrough } from "./read-through.ts";
 import type { CacheSchema } from "./schema.ts";
 import { StoreGuard } from "./store-guard.ts";
+import { WriteThrough } from "./write-through.ts";
 import { memoryStore } from "./stores/memory-store.ts";
 
 /** Extra argument every cached read accepts. */
@@ -71,6 +73,7 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
     });
+    const writeThrough = new WriteThrough(guard, graph, policies, resolved.prefix, metrics, report);
     const queryClasses = new Map<string, typeof LazyQuery>();
     for (const [name, info] of graph.models) queryClasses.set(name, lazyQueryClass([...info.relations.keys()]));
     // Args objects this extension has passed down: when another extension layered above re-enters our read
@@ -102,10 +105,14 @@ export function cachePlugin(options: CachePluginOptions = {}) {
         return new Query(() => Promise.resolve(prismaQuery()), prismaQuery);
       }
       const plan = reads.plan(model, operation, args, policy);
-      return new Query(() => reads.read(plan, () => Promise.resolve(prismaQuery())), prismaQuery);
+      const missOperation = policy.batch ? batchedOperation(graph.models.get(model), operation, args) : operation;
+      const load = missOperation === operation ? prismaQuery : () => parent[model]![missOperation]!(args);
+      return new Query(() => reads.read(plan, () => Promise.resolve(load())), prismaQuery);
     }
 
     async function afterWrite({ model, operation, args, query, __internalParams }: QueryParams): Promise<unknown> {
+      const transaction = __internalParams?.transaction;
+      const through = model === undefined ? undefined : await writeThrough.prepare(model, operation, args, transaction !== undefined);
       const result = await query(args);
       let stamps: Set<string>;
       try {
@@ -114,7 +121,8 @@ export function cachePlugin(options: CachePluginOptions = {}) {
         report(error, { operation: "invalidate", ...(model && { model }) });
         stamps = new Set([EPOCH]);
       }
-      if (stamps.size > 0) await invalidator.afterWrite(stamps, __internalParams?.transaction);
+      if (through && (await writeThrough.apply(through, stamps, result))) return result;
+      if (stamps.size > 0) await invalidator.afterWrite(stamps, transaction);
       return result;
     }
 

@@ -10,6 +10,24 @@ export interface ModelPolicy {
   swr?: number;
   /** Tags added to every cached read of this model, for `$cache.invalidate({ tags })`. @default [] */
   tags?: string[];
+  /**
+   * Batch this model's cache lookups of one tick into one store round trip, and send unique-shaped `findFirst`
+   * misses as `findUnique`, which Prisma merges into one statement. @default true
+   */
+  batch?: boolean;
+  /**
+   * Refresh hot entries ahead of expiry: an entry read at least `hotThreshold` times whose remaining fresh time
+   * falls below this fraction of its ttl is reloaded once in the background. `0`: off. @default 0
+   */
+  refreshAhead?: number;
+  /** Reads of an entry (in this process, since it was stored) that make it hot for `refreshAhead`. @default 10 */
+  hotThreshold?: number;
+  /**
+   * `"invalidate"` evicts what a write changed. `"write-through"` also stores the record a create, update or upsert
+   * returns under the model's unique lookups (`findUnique({ where: { <unique>: value } })`), so the next lookup hits.
+   * @default "invalidate"
+   */
+  writes?: "invalidate" | "write-through";
 }
 
 /** Per-call override on any read, in Prisma Accelerate's shape. `false` bypasses the cache: no lookup, no fill. */
@@ -22,7 +40,7 @@ export interface CacheStrategy {
   tags?: string[];
 }
 
-export interface CachePluginOptions {
+export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "tags"> {
   /** Schema metadata from the package's generator (`generated/cache`). Without it invalidation is coarse. */
   schema?: CacheSchema;
   /** Where entries live. @default memoryStore() (in-process, not shared between processes) */
@@ -61,6 +79,10 @@ export const DEFAULTS = {
   prefix: "pc",
   timeoutMs: 50,
   maxEntryBytes: 1024 * 1024,
+  batch: true,
+  refreshAhead: 0,
+  hotThreshold: 10,
+  writes: "invalidate",
   leaseMs: 2000,
   leaseWaitMs: 200,
   earlyRefresh: 1,
@@ -71,6 +93,10 @@ export interface ResolvedPolicy {
   ttlMs: number;
   swrMs: number;
   tags: readonly string[];
+  batch: boolean;
+  refreshAhead: number;
+  hotThreshold: number;
+  writes: "invalidate" | "write-through";
 }
 
 /** Options after validation and defaults; the rest of the plugin reads only this. */
@@ -90,6 +116,10 @@ export interface ResolvedOptions {
 }
 
 const OPTION_KEYS = [
+  "batch",
+  "refreshAhead",
+  "hotThreshold",
+  "writes",
   "schema",
   "store",
   "ttl",
@@ -103,7 +133,7 @@ const OPTION_KEYS = [
   "earlyRefresh",
   "onError",
 ];
-const POLICY_KEYS = ["ttl", "swr", "tags"];
+const POLICY_KEYS = ["ttl", "swr", "tags", "batch", "refreshAhead", "hotThreshold", "writes"];
 
 /** Validates options once, when the extension is created, and applies the defaults. */
 export function resolveOptions(options: CachePluginOptions = {}): ResolvedOptions {
@@ -111,7 +141,12 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
   rejectUnknownKeys(options, OPTION_KEYS, "options");
   const ttl = seconds(options.ttl, "ttl", DEFAULTS.ttl);
   const swr = seconds(options.swr, "swr", DEFAULTS.swr);
-  const defaultPolicy: ResolvedPolicy = { ttlMs: ttl * 1000, swrMs: swr * 1000, tags: [] };
+  const defaultPolicy: ResolvedPolicy = {
+    ttlMs: ttl * 1000,
+    swrMs: swr * 1000,
+    tags: [],
+    ...behaviour(options, "", { batch: DEFAULTS.batch, refreshAhead: DEFAULTS.refreshAhead, hotThreshold: DEFAULTS.hotThreshold, writes: DEFAULTS.writes }),
+  };
 
   const models: Record<string, ResolvedPolicy | false> = {};
   if (options.models !== undefined) {
@@ -172,6 +207,30 @@ function resolvePolicy(policy: unknown, field: string, defaults: ResolvedPolicy)
     ttlMs: seconds(policy.ttl, `${field}.ttl`, defaults.ttlMs / 1000) * 1000,
     swrMs: seconds(policy.swr, `${field}.swr`, defaults.swrMs / 1000) * 1000,
     tags: policy.tags === undefined ? [] : [...new Set(validTags(policy.tags, `${field}.tags`))],
+    ...behaviour(policy, `${field}.`, defaults),
+  };
+}
+
+type Behaviour = Pick<ResolvedPolicy, "batch" | "refreshAhead" | "hotThreshold" | "writes">;
+
+/** The batching, refresh-ahead and write policy of a model (or the plugin-wide defaults, with `field` ""). */
+function behaviour(policy: Record<string, unknown> | CachePluginOptions, field: string, defaults: Behaviour): Behaviour {
+  const { batch, refreshAhead, hotThreshold, writes } = policy as Partial<Record<keyof Behaviour, unknown>>;
+  if (batch !== undefined && typeof batch !== "boolean") throw new CacheConfigError(`${field}batch`, `must be true or false, received: ${describe(batch)}`);
+  if (refreshAhead !== undefined && (typeof refreshAhead !== "number" || !(refreshAhead >= 0 && refreshAhead < 1))) {
+    throw new CacheConfigError(`${field}refreshAhead`, `must be a fraction of the ttl from 0 (off) to below 1, received: ${describe(refreshAhead)}`);
+  }
+  if (hotThreshold !== undefined && (typeof hotThreshold !== "number" || !Number.isInteger(hotThreshold) || hotThreshold < 1)) {
+    throw new CacheConfigError(`${field}hotThreshold`, `must be a positive integer number of reads, received: ${describe(hotThreshold)}`);
+  }
+  if (writes !== undefined && writes !== "invalidate" && writes !== "write-through") {
+    throw new CacheConfigError(`${field}writes`, `must be "invalidate" or "write-through", received: ${describe(writes)}`);
+  }
+  return {
+    batch: (batch as boolean | undefined) ?? defaults.batch,
+    refreshAhead: (refreshAhead as number | undefined) ?? defaults.refreshAhead,
+    hotThreshold: (hotThreshold as number | undefined) ?? defaults.hotThreshold,
+    writes: (writes as Behaviour["writes"] | undefined) ?? defaults.writes,
   };
 }
 

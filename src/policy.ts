@@ -45,6 +45,11 @@ export class PolicyTable {
     return this.apply({ ...this.defaults, tags: [] }, strategy);
   }
 
+  /** The model's policy as configured (for writes: whether they write through). */
+  ofModel(model: string): ResolvedPolicy | false {
+    return this.byModel.get(model) ?? false;
+  }
+
   private apply(base: ResolvedPolicy | false, strategy: unknown): ResolvedPolicy | null {
     if (base === false || strategy === false) return null;
     if (strategy === undefined) return base.ttlMs > 0 || base.swrMs > 0 ? base : null;
@@ -57,6 +62,6 @@ export class PolicyTable {
     const swrMs = strategy.swr === undefined ? base.swrMs : seconds(strategy.swr, "cacheStrategy.swr", 0) * 1000;
     const tags = strategy.tags === undefined ? base.tags : mergeTags(base.tags, validTags(strategy.tags, "cacheStrategy.tags"));
     if (ttlMs === 0 && swrMs === 0) return null;
-    return { ttlMs, swrMs, tags };
+    return { ...base, ttlMs, swrMs, tags };
   }
 }

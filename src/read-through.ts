@@ -59,6 +59,7 @@ export class ReadThrough {
   private readonly flights = new Map<string, Promise<Flight>>();
   private readonly stampMemo = new Map<string, readonly string[]>();
   private readonly nextToken = tokenSource();
+  private readonly hits = new Map<string, number>();
 
   constructor(
     private readonly guard: StoreGuard,
@@ -108,6 +109,15 @@ export class ReadThrough {
     return this.lookup(plan, request).then((found) => this.answer(plan, request, found, load, false));
   }
 
+  /** Hits of each entry (key and fence) in this process, for refresh-ahead. */
+  private heat(plan: ReadPlan, found: LookupResult): number {
+    const id = `${plan.key}\n${found.fence}`;
+    const hits = (this.hits.get(id) ?? 0) + 1;
+    if (this.hits.size >= MAX_MEMO) this.hits.clear();
+    this.hits.set(id, hits);
+    return hits;
+  }
+
   private lookupRequest(plan: ReadPlan): LookupRequest {
     const { ttlMs, swrMs } = plan.policy;
     const request: LookupRequest = { key: plan.key, stamps: plan.stamps, lifeMs: ttlMs + swrMs };
@@ -117,7 +127,7 @@ export class ReadThrough {
 
   /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */
   private async lookup(plan: ReadPlan, request: LookupRequest): Promise<LookupResult | undefined> {
-    const found = await this.loader.load(request);
+    const found = plan.policy.batch ? await this.loader.load(request) : (await this.guard.lookup([request], plan.model))?.[0];
     if (found === undefined && request.lease) void this.guard.release(plan.key, request.lease.token);
     return found;
   }
@@ -137,12 +147,16 @@ export class ReadThrough {
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale, local);
     if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, lease, load);
+    else if (lease !== undefined) void this.guard.release(plan.key, lease);
     return Promise.resolve(value);
   }
 
+  /** Refresh-ahead of hot entries, else XFetch's probabilistic early refresh (entries without swr). */
   private refreshesEarly(plan: ReadPlan, found: LookupResult, freshForMs: number): boolean {
+    const { refreshAhead, hotThreshold, ttlMs, swrMs } = plan.policy;
+    if (refreshAhead > 0 && this.heat(plan, found) >= hotThreshold && freshForMs <= refreshAhead * ttlMs) return true;
     const beta = this.options.earlyRefresh;
-    if (beta === 0 || plan.policy.swrMs > 0 || !found.loadMs) return false;
+    if (beta === 0 || swrMs > 0 || !found.loadMs) return false;
     return -found.loadMs * beta * Math.log(1 - Math.random()) >= freshForMs;
   }
 

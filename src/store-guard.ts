@@ -1,6 +1,6 @@
 import { CacheStoreError } from "./errors.ts";
 import type { ErrorReporter } from "./error-reporter.ts";
-import type { CacheStore, FillRequest, LookupRequest, LookupResult } from "./stores/store.ts";
+import type { CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./stores/store.ts";
 
 /**
  * A store whose calls never throw and never take longer than `timeoutMs`: a failure or a late answer is reported
@@ -38,6 +38,13 @@ export class StoreGuard {
   async release(key: string, lease: string): Promise<void> {
     const store = this.store;
     if (store.release !== undefined) await this.guard("release", () => store.release!(key, lease), undefined, undefined, key);
+  }
+
+  /** Write-through (see the store interface): whether the entries were stored; undefined on failure. */
+  async writeThrough(request: WriteThroughRequest, model: string): Promise<boolean | undefined> {
+    const store = this.store;
+    if (store.writeThrough === undefined) return undefined;
+    return this.guard("invalidate", () => store.writeThrough!(request), undefined, model);
   }
 
   /** Whether the stamps were advanced; false on failure or timeout (the caller then retries). */

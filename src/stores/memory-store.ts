@@ -1,6 +1,6 @@
 import { CacheConfigError } from "../errors.ts";
 import { EntryTable } from "./entry-table.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
 
 export interface MemoryStoreOptions {
   /** Most entries kept; entries not read since the eviction hand last passed go first. @default 10000 */
@@ -90,6 +90,19 @@ export class MemoryStore implements CacheStore {
 
   async fill(request: FillRequest): Promise<boolean> {
     return this.fillNow(request);
+  }
+
+  async writeThrough(request: WriteThroughRequest): Promise<boolean> {
+    const now = Date.now();
+    const guardHolds = request.guard.stamps.map((key) => this.currentToken(key, now, 0)).join(",") === request.guard.fence;
+    this.bumpNow(request.bump);
+    if (!guardHolds) return false;
+    for (const fill of request.fills) {
+      const life = fill.ttlMs + fill.swrMs;
+      const tokens = fill.stamps.map((key) => this.currentToken(key, now, life)!);
+      this.fillNow({ ...fill, fence: tokens.join(","), loadMs: 0 });
+    }
+    return true;
   }
 
   bumpNow(stamps: readonly string[]): void {

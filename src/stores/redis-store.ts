@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { CacheConfigError, CacheStoreError } from "../errors.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
 
 /**
  * The parts of an ioredis client (`Redis` or `Cluster`, ioredis 5 or 6) the store uses; typed structurally so the
@@ -107,6 +107,47 @@ redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. table.concat(KEYS, '\\n'))
 return 1
 `;
 
+// A write's invalidation plus write-through: checks the guard stamps, advances the write's stamps, and only if the
+// guard held stores each fill under fresh stamps; then publishes like BUMP_AND_PUBLISH when a channel is given.
+// KEYS: guard stamps, bumped stamps, then per fill its entry key and stamps. ARGV: guard count, bump count, fill
+// count, guard fence, token, channel ("" for none), message id, then per fill its stamp count, ttl ms, swr ms, value.
+const WRITE_THROUGH = `
+local g, b, f = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local parts = {}
+for j = 1, g do parts[j] = redis.call('GET', KEYS[j]) or '' end
+local holds = table.concat(parts, ',') == ARGV[4]
+if b > 0 then redis.call('DEL', unpack(KEYS, g + 1, g + b)) end
+if holds then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local k, a, created = g + b + 1, 8, 0
+  for i = 1, f do
+    local n, ttl, swr, value = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+    a = a + 4
+    local life = ttl + swr
+    local fence = {}
+    for j = 1, n do
+      local key = KEYS[k + j]
+      local v = redis.call('GET', key)
+      if not v then
+        created = created + 1
+        v = ARGV[5] .. '.' .. created
+        redis.call('SET', key, v, 'PX', life)
+      elseif redis.call('PTTL', key) < life then
+        redis.call('PEXPIRE', key, life)
+      end
+      fence[j] = v
+    end
+    redis.call('SET', KEYS[k], table.concat(fence, ',') .. '\\n' .. string.format('%.0f', now + ttl) .. '\\n0\\n' .. value, 'PX', life)
+    k = k + n + 1
+  end
+end
+if ARGV[6] ~= '' and b > 0 then
+  redis.call('PUBLISH', ARGV[6], ARGV[7] .. '\\n' .. table.concat({ unpack(KEYS, g + 1, g + b) }, '\\n'))
+end
+return holds and 1 or 0
+`;
+
 // Releases a lease if the caller still holds it. KEYS: lease. ARGV: token.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -161,6 +202,16 @@ export class RedisStore implements CacheStore {
     if (stamps.length === 0) return;
     this.ensureReady("bump");
     await this.client.del(...stamps);
+  }
+
+  async writeThrough(request: WriteThroughRequest, channel = "", id = ""): Promise<boolean> {
+    const keys = [...request.guard.stamps, ...request.bump];
+    const args: (string | number)[] = [request.guard.stamps.length, request.bump.length, request.fills.length, request.guard.fence, this.nextToken(), channel, id];
+    for (const fill of request.fills) {
+      keys.push(fill.key, ...fill.stamps);
+      args.push(fill.stamps.length, Math.ceil(fill.ttlMs), Math.ceil(fill.swrMs), fill.value);
+    }
+    return (await this.run("writeThrough", WRITE_THROUGH, keys, args)) === 1;
   }
 
   /** Advances stamps and publishes `id` and their keys on `channel`, atomically (for L1 caches in other processes). */

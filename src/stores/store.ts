@@ -62,6 +62,16 @@ export interface FillRequest {
   lease?: string;
 }
 
+/** A write's invalidation that also stores the written record under its unique lookups (write-through). */
+export interface WriteThroughRequest {
+  /** Stamps read before the database write, and their values then (a lookup's fence). */
+  guard: { stamps: readonly string[]; fence: string };
+  /** Stamps the write advances, as `bump` would. */
+  bump: readonly string[];
+  /** Entries to store once the stamps have advanced, only if no guard stamp moved since it was read. */
+  fills: readonly { key: string; stamps: readonly string[]; value: string; ttlMs: number; swrMs: number }[];
+}
+
 export interface CacheStore {
   /** A short name for errors and stats (`memory`, `redis`). */
   readonly name: string;
@@ -75,6 +85,12 @@ export interface CacheStore {
   release?(key: string, lease: string): Promise<void>;
   /** Advances stamps after a write has committed. */
   bump(stamps: readonly string[]): Promise<void>;
+  /**
+   * Advances `bump` and, atomically with it, stores `fills` if every guard stamp still has its value: no other
+   * write touched the row between the guard's read (before the database write) and now, so the written record is
+   * the newest. Resolves to whether the entries were stored; the stamps are advanced either way.
+   */
+  writeThrough?(request: WriteThroughRequest): Promise<boolean>;
   /** Releases what the store created (never a client the caller passed in). */
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { CacheConfigError } from "../errors.ts";
 import { EntryTable } from "./entry-table.ts";
 import { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
 
 export interface TieredStoreOptions {
   /** Bounds of the in-process tier (its `maxEntries` and `maxBytes`). @default memoryStore() */
@@ -137,6 +137,20 @@ export class TieredStore implements CacheStore {
     try {
       await this.l2.bumpAndPublish(stamps, this.channel, id);
       await delivered;
+    } finally {
+      this.awaitingDelivery.delete(id);
+    }
+  }
+
+  async writeThrough(request: WriteThroughRequest): Promise<boolean> {
+    // As bump; the new entries reach this and other processes' L1 through Redis (the message drops old tokens).
+    this.invalidate(request.bump);
+    const id = this.nextMessageId();
+    const delivered = this.live && this.deliveryWaitMs > 0 ? this.deliveryOf(id) : undefined;
+    try {
+      const stored = await this.l2.writeThrough(request, this.channel, id);
+      await delivered;
+      return stored;
     } finally {
       this.awaitingDelivery.delete(id);
     }

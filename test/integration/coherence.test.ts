@@ -87,6 +87,28 @@ describe("coherence checker", () => {
     expect(report.l1Hits).toBeGreaterThan(0);
   }, DURATION_MS + 60_000);
 
+  it("finds no stale read with write-through and an L1 on every client", async () => {
+    const prefix = uniquePrefix("coherence-wt");
+    prefixes.push(prefix);
+    const stores: TieredStore[] = [];
+    const report = await runCoherenceChecker({
+      databaseUrl: db.url,
+      store: () => {
+        const store = tieredStore({ l2: redisStore({ client: redis }), channel: `${prefix}:invalidate` });
+        stores.push(store);
+        return store;
+      },
+      waitUntilReady: () => Promise.all(stores.map((store) => waitFor(() => store.l1Live))),
+      plugin: { prefix, timeoutMs: 1_000, models: { Post: { writes: "write-through" } } },
+      durationMs: DURATION_MS,
+      seed: 13,
+    });
+    await Promise.all(stores.map((store) => store.close()));
+    console.log(`coherence checker (write-through): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+    expect(report.violations).toEqual([]);
+    expect(report.hits).toBeGreaterThan(0);
+  }, DURATION_MS + 60_000);
+
   it("catches the fill race when fills take their fence too late", async () => {
     const prefix = uniquePrefix("coherence-unsafe");
     prefixes.push(prefix);

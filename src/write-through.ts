@@ -1,0 +1,87 @@
+import { EPOCH, pinnedRow, readDependencies, recordUniqueWheres, uniquesStamp } from "./dependencies.ts";
+import type { ErrorReporter } from "./error-reporter.ts";
+import { entryKey, stampKey } from "./key.ts";
+import type { Metrics } from "./metrics.ts";
+import type { ModelGraph } from "./model-graph.ts";
+import { isPlainObject, type ResolvedPolicy } from "./options.ts";
+import type { PolicyTable } from "./policy.ts";
+import { encode } from "./serializer.ts";
+import type { StoreGuard } from "./store-guard.ts";
+
+/**
+ * `writes: "write-through"`: after a create, update or upsert that returns the full record, store it under the
+ * model's unique lookups (`findUnique({ where: { <unique>: value } })`) instead of only evicting them.
+ *
+ * Storing a written record is only safe if it is still the newest version when it is stored: two writers of one
+ * row may commit in one order and reach the cache in the other. So before the database write the plugin reads the
+ * stamps every writer of that row must advance (its row stamp for a unique key the write names, the model's
+ * all-uniques stamp, the epoch); after the commit one atomic store operation advances the write's own stamps and
+ * stores the record only if none of those moved in between. If one did, another write of the row overlapped this
+ * one and the record is merely invalidated, as without write-through.
+ */
+export class WriteThrough {
+  constructor(
+    private readonly guard: StoreGuard,
+    private readonly graph: ModelGraph,
+    private readonly policies: PolicyTable,
+    private readonly prefix: string,
+    private readonly metrics: Metrics,
+    private readonly report: ErrorReporter,
+  ) {}
+
+  /** Before the write: reads the guard stamps, if this write can write through. */
+  async prepare(model: string, operation: string, args: unknown, inTransaction: boolean): Promise<WriteGuard | undefined> {
+    const policy = this.policies.ofModel(model);
+    const info = this.graph.models.get(model);
+    if (policy === false || policy.writes !== "write-through" || inTransaction || !info || !this.guard.store.writeThrough) return undefined;
+    if (!isPlainObject(args) || args.select !== undefined || args.include !== undefined || args.omit !== undefined) return undefined;
+    // The row must be named before the write: by its where, or for a create by a unique key in its data.
+    const row = pinnedRow(info, operation === "create" ? args.data : operation === "update" || operation === "upsert" ? args.where : undefined);
+    if (!row) return undefined;
+    const stamps = [EPOCH, uniquesStamp(model), row.stamp].map((stamp) => stampKey(this.prefix, stamp));
+    const key = entryKey(this.prefix, model, "findUnique", { where: row.where });
+    const [found] = (await this.guard.lookup([{ key, stamps, lifeMs: policy.ttlMs + policy.swrMs }], model)) ?? [];
+    return found && { model, policy, stamps, fence: found.fence };
+  }
+
+  /**
+   * After the commit: advances `stamps` and stores `record` under its unique lookups if the guard held. False when
+   * the store could not be reached (the caller then invalidates the usual way, with its retries).
+   */
+  async apply(guard: WriteGuard, stamps: ReadonlySet<string>, record: unknown): Promise<boolean> {
+    const info = this.graph.models.get(guard.model)!;
+    const { ttlMs, swrMs, tags } = guard.policy;
+    let value: string;
+    try {
+      value = encode(record);
+    } catch (error) {
+      this.report(error, { operation: "encode", model: guard.model });
+      return false;
+    }
+    if (!isPlainObject(record) || [...info.fieldTypes.keys()].some((field) => !(field in record))) return false;
+    const fills = recordUniqueWheres(info, record).map((where) => {
+      const args = { where };
+      return {
+        key: entryKey(this.prefix, guard.model, "findUnique", args),
+        stamps: readDependencies(this.graph, guard.model, "findUnique", args, tags).map((stamp) => stampKey(this.prefix, stamp)),
+        value,
+        ttlMs,
+        swrMs,
+      };
+    });
+    const bump = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
+    const stored = await this.guard.writeThrough({ guard: { stamps: guard.stamps, fence: guard.fence }, bump, fills }, guard.model);
+    if (stored === undefined) return false;
+    this.metrics.count("invalidations");
+    if (stored) this.metrics.count("fills", fills.length);
+    return true;
+  }
+}
+
+/** The guard stamps of a write-through write, read before its database write. */
+export interface WriteGuard {
+  model: string;
+  policy: ResolvedPolicy;
+  stamps: string[];
+  fence: string;
+}
