@@ -1,0 +1,332 @@
+/**
+ * `npm run bench`: the plugin against real Postgres and Redis, every workload measured against its baselines in
+ * the same run. Prints a markdown table and writes the same numbers as JSON to .bench/results.json.
+ *
+ * Environment: DATABASE_URL (a role that may create databases; default postgresql://postgres@127.0.0.1:5432/postgres),
+ * REDIS_URL (default redis://127.0.0.1:6379), BENCH_MIXED_MS (length of each mixed run, default 10000).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { cacheSchema } from "../generated/cache/index.ts";
+import { cachePlugin, memoryStore, redisStore, tieredStore, type CacheStore, type TieredStore } from "../src/index.ts";
+import { decode, encode } from "../src/serializer.ts";
+import { ensureTemplateDatabase } from "../test/support/global-setup.ts";
+import { createCountingAdapter, type CountingAdapter } from "../test/support/sql-counter.ts";
+import { check } from "../test/support/coherence-checker.ts";
+
+const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const MIXED_MS = Number(process.env.BENCH_MIXED_MS ?? 10_000);
+const ROWS = 10_000;
+
+interface Measurement {
+  name: string;
+  opsPerSec: number;
+  p50Us: number;
+  p99Us: number;
+  sql: number;
+  redisRoundTrips?: number;
+  ratio?: string;
+  extra?: Record<string, unknown>;
+}
+
+const results: Record<string, Measurement[]> = {};
+const targets: { target: string; value: string; met: boolean }[] = [];
+
+async function main(): Promise<void> {
+  const { url, drop } = await createDatabase();
+  const sql = createCountingAdapter(url, { max: 16 });
+  const base = new PrismaClient({ adapter: sql.adapter });
+  const redis = new Redis(REDIS_URL);
+  const roundTrips = countRoundTrips(redis);
+  const prefix = `bench_${randomBytes(4).toString("hex")}`;
+  const stores: TieredStore[] = [];
+  const tiered = (channel: string) => {
+    const store = tieredStore({ l1: memoryStore({ maxEntries: 50_000 }), l2: redisStore({ client: redis }), channel });
+    stores.push(store);
+    return store;
+  };
+  const cached = (store: CacheStore, name: string, client = base) => client.$extends(cachePlugin({ schema: cacheSchema, store, prefix: `${prefix}_${name}` }));
+  try {
+    console.log(`seeding ${ROWS} posts ...`);
+    const ids = await seed(base);
+    const viaRedis = cached(redisStore({ client: redis }), "redis");
+    const viaL1 = cached(tiered(`${prefix}:inv`), "l1");
+    await waitFor(() => stores.every((store) => store.l1Live));
+
+    await hotFindUnique(base, viaRedis, viaL1, redis, sql, roundTrips, ids[0]!);
+    await findManyWithInclude(base, viaRedis, viaL1, sql, roundTrips);
+    await concurrentLookups(base, viaRedis, viaL1, sql, roundTrips, ids);
+    await mixedWorkload(base, url, redis, sql, ids, prefix, tiered);
+    report();
+  } finally {
+    await Promise.all(stores.map((store) => store.close()));
+    await base.$disconnect();
+    await sql.close();
+    const keys = await redis.keys(`{${prefix}*`);
+    if (keys.length > 0) await redis.unlink(...keys);
+    redis.disconnect();
+    await drop();
+  }
+}
+
+/** 1. The same findUnique by id over and over. */
+async function hotFindUnique(base: PrismaClient, viaRedis: Cached, viaL1: Cached, redis: Redis, sql: CountingAdapter, roundTrips: Counter, id: number): Promise<void> {
+  const args = { where: { id } };
+  const encoded = encode(await base.post.findUnique(args));
+  // The floor: a bare model method returning a fresh decode of the same cached value (no key, no lookup).
+  const floorRead = () => Promise.resolve(decode(encoded));
+  const floorClient = base.$extends({ model: { $allModels: { floorRead } } });
+  await redis.set(`{bench}:raw`, encoded);
+
+  const rows = [
+    await measure("uncached Prisma", sql, roundTrips, 3_000, () => base.post.findUnique(args)),
+    await measure("Redis hit", sql, roundTrips, 10_000, () => viaRedis.post.findUnique(args), () => viaRedis.post.findUnique(args)),
+    await measure("L1 hit", sql, roundTrips, 100_000, () => viaL1.post.findUnique(args), () => viaL1.post.findUnique(args)),
+    await measure("floor (model method + decode)", sql, roundTrips, 100_000, () => (floorClient.post as unknown as { floorRead(): Promise<unknown> }).floorRead()),
+    await measure("raw ioredis GET + decode", sql, roundTrips, 10_000, async () => decode((await redis.get(`{bench}:raw`))!)),
+  ];
+  await redis.del(`{bench}:raw`);
+  const [uncached, redisHit, l1Hit, floor, rawGet] = rows as [Measurement, Measurement, Measurement, Measurement, Measurement];
+  const perOp = (m: Measurement) => 1e6 / m.opsPerSec;
+  for (const row of rows) row.ratio = `${(uncached.opsPerSec === row.opsPerSec ? 1 : row.opsPerSec / uncached.opsPerSec).toFixed(1)}x uncached`;
+  results["1. hot findUnique by id"] = rows;
+  targets.push(
+    { target: "L1 hit ≤ 1.5× floor", value: `${(perOp(l1Hit) / perOp(floor)).toFixed(2)}×`, met: perOp(l1Hit) <= 1.5 * perOp(floor) },
+    { target: "L1 hit ≥ 50× faster than uncached", value: `${(perOp(uncached) / perOp(l1Hit)).toFixed(0)}×`, met: perOp(uncached) >= 50 * perOp(l1Hit) },
+    {
+      target: "Redis hit ≤ 1.3× (floor + raw GET + decode)",
+      value: `${(perOp(redisHit) / (perOp(floor) + perOp(rawGet))).toFixed(2)}×`,
+      met: perOp(redisHit) <= 1.3 * (perOp(floor) + perOp(rawGet)),
+    },
+  );
+}
+
+/** 2. findMany with include: 20 posts with their comments. */
+async function findManyWithInclude(base: PrismaClient, viaRedis: Cached, viaL1: Cached, sql: CountingAdapter, roundTrips: Counter): Promise<void> {
+  const author = await base.user.findFirstOrThrow({ where: { email: "bench-author@example.com" } });
+  const args = { where: { authorId: author.id }, include: { comments: true }, orderBy: { id: "asc" as const } };
+  const rows = [
+    await measure("uncached Prisma", sql, roundTrips, 1_000, () => base.post.findMany(args)),
+    await measure("Redis hit", sql, roundTrips, 5_000, () => viaRedis.post.findMany(args), () => viaRedis.post.findMany(args)),
+    await measure("L1 hit", sql, roundTrips, 20_000, () => viaL1.post.findMany(args), () => viaL1.post.findMany(args)),
+  ];
+  for (const row of rows) row.ratio = `${(row.opsPerSec / rows[0]!.opsPerSec).toFixed(1)}x uncached`;
+  results["2. findMany with include (20 posts, 3 comments each)"] = rows;
+}
+
+/** 3. 100 concurrent findUnique by distinct ids, as one batch. */
+async function concurrentLookups(base: PrismaClient, viaRedis: Cached, viaL1: Cached, sql: CountingAdapter, roundTrips: Counter, ids: number[]): Promise<void> {
+  const batch = ids.slice(100, 200);
+  const all = (read: (id: number) => Promise<unknown>) => () => Promise.all(batch.map(read));
+  const rows = [
+    await measure("uncached Prisma", sql, roundTrips, 300, all((id) => base.post.findUnique({ where: { id } }))),
+    await measure("all cached in Redis", sql, roundTrips, 1_000, all((id) => viaRedis.post.findUnique({ where: { id } })), all((id) => viaRedis.post.findUnique({ where: { id } }))),
+    await measure("all in L1", sql, roundTrips, 3_000, all((id) => viaL1.post.findUnique({ where: { id } })), all((id) => viaL1.post.findUnique({ where: { id } }))),
+  ];
+  for (const row of rows) {
+    const iterations = row.extra!.iterations as number;
+    row.extra = { lookupsPerSec: Math.round(row.opsPerSec * batch.length), sqlPerBatch: row.sql / iterations, redisRoundTripsPerBatch: row.redisRoundTrips! / iterations };
+    row.ratio = `${(row.opsPerSec / rows[0]!.opsPerSec).toFixed(1)}x uncached`;
+  }
+  results["3. 100 concurrent findUnique by distinct ids (ops = batches)"] = rows;
+  const redisRow = rows[1]!;
+  targets.push(
+    {
+      target: "100 cached lookups: exactly 1 Redis round trip and 0 SQL",
+      value: `${redisRow.extra!.redisRoundTripsPerBatch} round trips, ${redisRow.sql} SQL`,
+      met: redisRow.extra!.redisRoundTripsPerBatch === 1 && redisRow.sql === 0,
+    },
+    { target: "100 cached lookups ≥ 3× uncached throughput", value: `${(redisRow.opsPerSec / rows[0]!.opsPerSec).toFixed(1)}×`, met: redisRow.opsPerSec >= 3 * rows[0]!.opsPerSec },
+  );
+}
+
+/** 4. 90% reads / 10% writes over 10,000 rows, Zipf(1.0) popularity, 32 workers, two app instances. */
+async function mixedWorkload(base: PrismaClient, url: string, redis: Redis, sql: CountingAdapter, ids: number[], prefix: string, tiered: (channel: string) => TieredStore): Promise<void> {
+  const zipf = zipfSampler(ids.length, 1.0);
+  const run = async (name: string, clients: { read(id: number): Promise<{ views: number } | null>; write(id: number): Promise<{ views: number }> }[]): Promise<Measurement & { extra: { operations: number; violations: number } }> => {
+    sql.reset();
+    const history: Parameters<typeof check>[0][number][] = [];
+    const latencies: number[] = [];
+    const deadline = performance.now() + MIXED_MS;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, worker) => {
+        const client = clients[worker % clients.length]!;
+        while (performance.now() < deadline) {
+          const id = ids[zipf()]!;
+          const start = performance.now();
+          if (Math.random() < 0.9) {
+            const post = await client.read(id);
+            const end = performance.now();
+            history.push({ name: `read(${id})`, start, end, saw: new Map([[id, post?.views ?? "absent"]]) });
+          } else {
+            const post = await client.write(id);
+            const end = performance.now();
+            history.push({ name: `write(${id})`, start, end, wrote: new Map([[id, { version: post.views, deleted: false }]]) });
+          }
+          latencies.push(performance.now() - start);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const found = check(history);
+    if (found.length > 0) console.log(`violations in "${name}":`, found.slice(0, 5));
+    return { name, opsPerSec: Math.round(latencies.length / seconds), p50Us: us(latencies[latencies.length >> 1]!), p99Us: us(latencies[Math.floor(latencies.length * 0.99)]!), sql: sql.count(), extra: { operations: latencies.length, violations: found.length } };
+  };
+
+  const uncached = await run("without the plugin", [{ read: (id) => base.post.findUnique({ where: { id } }), write: (id) => base.post.update({ where: { id }, data: { views: { increment: 1 } } }) }]);
+  // Two app instances (each its own PrismaClient, plugin and L1) sharing Postgres and Redis.
+  const second = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 16 }) });
+  const instances = [base, second].map((client) => client.$extends(cachePlugin({ schema: cacheSchema, store: tiered(`${prefix}:mixed`), prefix: `${prefix}_mixed` })));
+  await waitFor(() => true);
+  const withPlugin = await run("with the plugin (L1 + Redis, 2 instances)", instances.map((client) => ({ read: (id: number) => client.post.findUnique({ where: { id } }), write: (id: number) => client.post.update({ where: { id }, data: { views: { increment: 1 } } }) })));
+  await second.$disconnect();
+  withPlugin.ratio = `${(withPlugin.opsPerSec / uncached.opsPerSec).toFixed(1)}x uncached`;
+  uncached.ratio = "1.0x uncached";
+  (withPlugin.extra as Record<string, unknown>).sqlSaved = `${(100 * (1 - withPlugin.sql / Math.max(1, uncached.sql) * (uncached.opsPerSec / withPlugin.opsPerSec))).toFixed(0)}% per operation`;
+  results["4. mixed 90% reads / 10% writes, Zipf(1.0) over 10,000 rows, 32 workers"] = [uncached, withPlugin];
+  targets.push({
+    target: "mixed workload ≥ 3× uncached throughput, 0 violations",
+    value: `${(withPlugin.opsPerSec / uncached.opsPerSec).toFixed(1)}×, ${withPlugin.extra.violations} violations (of ${withPlugin.extra.operations} operations)`,
+    met: withPlugin.opsPerSec >= 3 * uncached.opsPerSec && withPlugin.extra.violations === 0,
+  });
+}
+
+type Cached = ReturnType<typeof cachedClientType>;
+function cachedClientType(client: PrismaClient) {
+  return client.$extends(cachePlugin({ schema: cacheSchema }));
+}
+
+interface Counter {
+  count: number;
+}
+
+/** Times `op` sequentially; `warm` runs first (to fill the cache) and is not measured. */
+async function measure(name: string, sql: CountingAdapter, roundTrips: Counter, iterations: number, op: () => Promise<unknown>, warm?: () => Promise<unknown>): Promise<Measurement> {
+  if (warm) for (let i = 0; i < 3; i++) await warm();
+  for (let i = 0; i < Math.min(1_000, iterations / 10); i++) await op();
+  sql.reset();
+  roundTrips.count = 0;
+  const latencies = new Float64Array(iterations);
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    await op();
+    latencies[i] = performance.now() - t;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort();
+  return {
+    name,
+    opsPerSec: Math.round(iterations / seconds),
+    p50Us: us(latencies[iterations >> 1]!),
+    p99Us: us(latencies[Math.floor(iterations * 0.99)]!),
+    sql: sql.count(),
+    redisRoundTrips: roundTrips.count,
+    extra: { iterations },
+  };
+}
+
+function us(ms: number): number {
+  return Math.round(ms * 1000 * 10) / 10;
+}
+
+function report(): void {
+  let markdown = "";
+  for (const [workload, rows] of Object.entries(results)) {
+    markdown += `\n### ${workload}\n\n| run | ops/s | p50 µs | p99 µs | SQL | Redis round trips | vs uncached | notes |\n|---|---:|---:|---:|---:|---:|---|---|\n`;
+    for (const row of rows) {
+      const { iterations: _, ...notes } = (row.extra ?? {}) as Record<string, unknown>;
+      markdown += `| ${row.name} | ${row.opsPerSec.toLocaleString("en")} | ${row.p50Us} | ${row.p99Us} | ${row.sql} | ${row.redisRoundTrips ?? "–"} | ${row.ratio ?? ""} | ${Object.entries(notes).map(([k, v]) => `${k}: ${v}`).join(", ")} |\n`;
+    }
+  }
+  markdown += "\n### Targets\n\n| target | measured | met |\n|---|---|---|\n";
+  for (const t of targets) markdown += `| ${t.target} | ${t.value} | ${t.met ? "yes" : "no"} |\n`;
+  console.log(markdown);
+  mkdirSync(".bench", { recursive: true });
+  writeFileSync(".bench/results.json", JSON.stringify({ date: new Date().toISOString(), node: process.version, results, targets }, null, 2));
+  writeFileSync(".bench/results.md", markdown);
+  console.log("JSON: .bench/results.json");
+}
+
+async function seed(prisma: PrismaClient): Promise<number[]> {
+  const users = await prisma.user.createManyAndReturn({ data: Array.from({ length: 100 }, (_, i) => ({ email: `bench${i}@example.com` })) });
+  await prisma.post.createMany({ data: Array.from({ length: ROWS }, (_, i) => ({ title: `Post ${i}`, slug: `post-${i}`, views: 1, authorId: users[i % users.length]!.id })) });
+  const author = await prisma.user.create({ data: { email: "bench-author@example.com" } });
+  for (let i = 0; i < 20; i++) {
+    await prisma.post.create({ data: { title: `Authored ${i}`, slug: `authored-${i}`, authorId: author.id, comments: { create: [{ body: "a" }, { body: "b" }, { body: "c" }] } } });
+  }
+  const posts = await prisma.post.findMany({ select: { id: true }, where: { authorId: { not: author.id } }, orderBy: { id: "asc" } });
+  return posts.map((post) => post.id);
+}
+
+async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const template = await ensureTemplateDatabase(SERVER_URL);
+  const name = `pcp_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`);
+  await admin.end();
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: SERVER_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Counts the plugin's Redis script calls (each is one round trip). */
+function countRoundTrips(redis: Redis): Counter {
+  const counter = { count: 0 };
+  for (const method of ["evalsha", "eval"] as const) {
+    const original = redis[method].bind(redis) as (...args: unknown[]) => Promise<unknown>;
+    (redis as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      counter.count++;
+      return original(...args);
+    };
+  }
+  return counter;
+}
+
+/** Zipf(s) over ranks 0..n-1 by inverse CDF. */
+function zipfSampler(n: number, s: number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let k = 1; k <= n; k++) cdf[k - 1] = sum += 1 / k ** s;
+  for (let k = 0; k < n; k++) cdf[k]! /= sum;
+  return () => {
+    const u = Math.random();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+async function waitFor(condition: () => boolean, deadlineMs = 5_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("bench: stores did not become ready");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
