@@ -11,13 +11,15 @@ export interface RedisClientLike {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
+  /** Used by the tiered store to acknowledge invalidations. */
+  publish?(channel: string, message: string): Promise<number>;
   /** A new connection with the same options (for the tiered store's invalidation subscriber). */
   duplicate?(): RedisClientLike & RedisSubscriberLike;
 }
 
 /** The pub/sub side of an ioredis connection. */
 export interface RedisSubscriberLike {
-  subscribe(channel: string): Promise<unknown>;
+  subscribe(...channels: string[]): Promise<unknown>;
   on(event: "message", listener: (channel: string, message: string) => void): unknown;
   on(event: "ready" | "close" | "end" | "reconnecting", listener: () => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
@@ -101,10 +103,10 @@ return 1
 
 // Advances stamps and tells every process's L1 in the same atomic step, so no crash can drop the message after the
 // stamps moved. KEYS: stamps. ARGV: channel, message id. The message is the id, then the stamp keys, one a line.
+// Returns how many subscribers received it.
 const BUMP_AND_PUBLISH = `
 redis.call('DEL', unpack(KEYS))
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. table.concat(KEYS, '\\n'))
-return 1
+return redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. table.concat(KEYS, '\\n'))
 `;
 
 // A write's invalidation plus write-through: checks the guard stamps, advances the write's stamps, and only if the
@@ -142,10 +144,11 @@ if holds then
     k = k + n + 1
   end
 end
+local receivers = 0
 if ARGV[6] ~= '' and b > 0 then
-  redis.call('PUBLISH', ARGV[6], ARGV[7] .. '\\n' .. table.concat({ unpack(KEYS, g + 1, g + b) }, '\\n'))
+  receivers = redis.call('PUBLISH', ARGV[6], ARGV[7] .. '\\n' .. table.concat({ unpack(KEYS, g + 1, g + b) }, '\\n'))
 end
-return holds and 1 or 0
+return { holds and 1 or 0, receivers }
 `;
 
 // Releases a lease if the caller still holds it. KEYS: lease. ARGV: token.
@@ -204,20 +207,29 @@ export class RedisStore implements CacheStore {
     await this.client.del(...stamps);
   }
 
-  async writeThrough(request: WriteThroughRequest, channel = "", id = ""): Promise<boolean> {
+  async writeThrough(request: WriteThroughRequest): Promise<boolean> {
+    return (await this.writeThroughAndPublish(request, "", "")).stored;
+  }
+
+  /** `writeThrough`, also publishing like `bumpAndPublish`; `receivers` is how many subscribers got the message. */
+  async writeThroughAndPublish(request: WriteThroughRequest, channel: string, id: string): Promise<{ stored: boolean; receivers: number }> {
     const keys = [...request.guard.stamps, ...request.bump];
     const args: (string | number)[] = [request.guard.stamps.length, request.bump.length, request.fills.length, request.guard.fence, this.nextToken(), channel, id];
     for (const fill of request.fills) {
       keys.push(fill.key, ...fill.stamps);
       args.push(fill.stamps.length, Math.ceil(fill.ttlMs), Math.ceil(fill.swrMs), fill.value);
     }
-    return (await this.run("writeThrough", WRITE_THROUGH, keys, args)) === 1;
+    const [stored, receivers] = (await this.run("writeThrough", WRITE_THROUGH, keys, args)) as [number, number];
+    return { stored: stored === 1, receivers };
   }
 
-  /** Advances stamps and publishes `id` and their keys on `channel`, atomically (for L1 caches in other processes). */
-  async bumpAndPublish(stamps: readonly string[], channel: string, id: string): Promise<void> {
-    if (stamps.length === 0) return;
-    await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id]);
+  /**
+   * Advances stamps and publishes `id` and their keys on `channel`, atomically (for L1 caches in other processes).
+   * Resolves to how many subscribers received the message.
+   */
+  async bumpAndPublish(stamps: readonly string[], channel: string, id: string): Promise<number> {
+    if (stamps.length === 0) return 0;
+    return Number(await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id]));
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,8 @@ export interface TieredStoreOptions {
   /** Pub/sub channel carrying invalidations between processes. @default "prisma-cache-plugin:invalidate" */
   channel?: string;
   /**
-   * Longest wait, after publishing an invalidation, for it to come back on this process's own subscription (by
-   * then Redis has sent it to every subscriber), in milliseconds. `0`: do not wait. @default 20
+   * Longest wait, after publishing an invalidation, for every subscribed process to confirm it has applied it, in
+   * milliseconds. `0`: do not wait. @default 50
    */
   deliveryWaitMs?: number;
 }
@@ -33,10 +33,18 @@ const MAX_INVALIDATED = 100_000;
  *   overtook the answer would otherwise be undone);
  * - whenever the subscription is not live (connecting, dropped, reconnecting), L1 is emptied and bypassed,
  *   because messages sent meanwhile are lost.
- * A write returns only once its message has come back on this process's own subscription (bounded by
- * `deliveryWaitMs`): Redis has then sent it to every subscriber, so another process serves the old entry only if it
- * reads before its event loop has processed a message already in its socket (see the README for measured times).
+ * A write returns only once every process that received its message has confirmed applying it (each publishes an
+ * acknowledgement to the writer's own channel; PUBLISH tells the writer how many to expect), or after
+ * `deliveryWaitMs`. So a read that starts after a write returned sees it in every process, except in one whose
+ * event loop was stalled for longer than `deliveryWaitMs` (see the README for measured times).
  */
+interface Delivery {
+  acknowledged: number;
+  /** Subscribers Redis delivered the message to; unknown (Infinity) until the publishing script answers. */
+  expected: number;
+  done: () => void;
+}
+
 export function tieredStore(options: TieredStoreOptions): TieredStore {
   return new TieredStore(options);
 }
@@ -59,7 +67,9 @@ export class TieredStore implements CacheStore {
   private readonly subscriber: RedisClientLike & RedisSubscriberLike;
   private readonly deliveryWaitMs: number;
   private readonly nextMessageId = tokenSource();
-  private readonly awaitingDelivery = new Map<string, () => void>();
+  /** This store's id on the channel: acknowledgements of its messages go to `<channel>:ack:<id>`. */
+  private readonly instance = tokenSource()();
+  private readonly deliveries = new Map<string, Delivery>();
 
   constructor(options: TieredStoreOptions) {
     const l2 = options?.l2;
@@ -71,7 +81,7 @@ export class TieredStore implements CacheStore {
     this.channel = options.channel ?? "prisma-cache-plugin:invalidate";
     this.table = new EntryTable(l1.maxEntries, l1.maxBytes);
     this.maxMirror = Math.max(1024, l1.maxEntries * 4);
-    this.deliveryWaitMs = options.deliveryWaitMs ?? 20;
+    this.deliveryWaitMs = options.deliveryWaitMs ?? 50;
     if (!Number.isFinite(this.deliveryWaitMs) || this.deliveryWaitMs < 0) {
       throw new CacheConfigError("tieredStore.deliveryWaitMs", `must be a non-negative number of milliseconds, received: ${String(options.deliveryWaitMs)}`);
     }
@@ -132,40 +142,48 @@ export class TieredStore implements CacheStore {
     // This process stops trusting the stamps before Redis changes them, and L1 answers from Redis in flight now
     // will not be learned.
     this.invalidate(stamps);
-    const id = this.nextMessageId();
-    const delivered = this.live && this.deliveryWaitMs > 0 ? this.deliveryOf(id) : undefined;
-    try {
-      await this.l2.bumpAndPublish(stamps, this.channel, id);
-      await delivered;
-    } finally {
-      this.awaitingDelivery.delete(id);
-    }
+    await this.publishing((id) => this.l2.bumpAndPublish(stamps, this.channel, id));
   }
 
   async writeThrough(request: WriteThroughRequest): Promise<boolean> {
     // As bump; the new entries reach this and other processes' L1 through Redis (the message drops old tokens).
     this.invalidate(request.bump);
-    const id = this.nextMessageId();
-    const delivered = this.live && this.deliveryWaitMs > 0 ? this.deliveryOf(id) : undefined;
+    let stored = false;
+    await this.publishing(async (id) => {
+      const result = await this.l2.writeThroughAndPublish(request, this.channel, id);
+      stored = result.stored;
+      return result.receivers;
+    });
+    return stored;
+  }
+
+  /**
+   * Runs a publishing script and waits until every receiver acknowledged the message (or `deliveryWaitMs` passed).
+   * `publish` resolves to the number of subscribers Redis delivered it to, this process's own included.
+   */
+  private async publishing(publish: (id: string) => Promise<number>): Promise<void> {
+    const waits = this.live && this.deliveryWaitMs > 0;
+    const id = `${this.nextMessageId()}@${this.instance}`;
+    const delivery: Delivery = { acknowledged: 0, expected: Infinity, done: () => {} };
+    const confirmed = new Promise<void>((resolve) => (delivery.done = resolve));
+    if (waits) this.deliveries.set(id, delivery);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const stored = await this.l2.writeThrough(request, this.channel, id);
-      await delivered;
-      return stored;
+      delivery.expected = await publish(id);
+      if (!waits || delivery.acknowledged >= delivery.expected) return;
+      await Promise.race([confirmed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deliveryWaitMs)))]);
     } finally {
-      this.awaitingDelivery.delete(id);
+      clearTimeout(timer);
+      this.deliveries.delete(id);
     }
   }
 
-  /** Resolves when message `id` comes back on our subscription, or after `deliveryWaitMs` at the latest. */
-  private deliveryOf(id: string): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.deliveryWaitMs);
-      this.awaitingDelivery.set(id, () => {
-        clearTimeout(timer);
-        // Let the sockets that became readable with ours be processed first (other subscribers in this process).
-        setImmediate(resolve);
-      });
-    });
+  /** Counts one receiver's acknowledgement of message `id`. */
+  private acknowledge(id: string): void {
+    const delivery = this.deliveries.get(id);
+    if (delivery === undefined) return;
+    delivery.acknowledged++;
+    if (delivery.acknowledged >= delivery.expected) delivery.done();
   }
 
   release(key: string, lease: string): Promise<void> {
@@ -184,16 +202,21 @@ export class TieredStore implements CacheStore {
 
   private subscribe(): void {
     const subscriber = this.subscriber;
+    const acks = `${this.channel}:ack:${this.instance}`;
     subscriber.on("message", (channel, message) => {
+      if (channel === acks) return this.acknowledge(message);
       if (channel !== this.channel) return;
       const [id, ...stamps] = message.split("\n");
       this.invalidate(stamps);
-      this.awaitingDelivery.get(id!)?.();
+      // Tell the writer this process no longer serves what the message invalidated.
+      const writer = id!.slice(id!.indexOf("@") + 1);
+      if (writer === this.instance) this.acknowledge(id!);
+      else this.l2.client.publish?.(`${this.channel}:ack:${writer}`, id!).catch(() => {});
     });
     const up = () => {
       if (this.closed) return;
       // Subscribing again is harmless and makes sure the channel is live before L1 serves anything.
-      subscriber.subscribe(this.channel).then(
+      subscriber.subscribe(this.channel, acks).then(
         () => {
           if (!this.closed) this.live = true;
         },
