@@ -1,3 +1,4 @@
+import { isScalarValue } from "./key.ts";
 import type { ModelInfo } from "./model-graph.ts";
 import { isPlainObject } from "./options.ts";
 
@@ -25,13 +26,9 @@ export function batchedOperation(info: ModelInfo | undefined, operation: string,
 function pinsUniqueKey(info: ModelInfo, where: unknown): boolean {
   if (!isPlainObject(where)) return false;
   return info.uniques.some((unique) => {
-    if (unique.fields.length === 1) return isValue(where[unique.fields[0]!]);
+    if (unique.fields.length === 1) return isScalarValue(where[unique.fields[0]!]);
     const compound = where[unique.name];
-    return isPlainObject(compound) && unique.fields.every((field) => isValue(compound[field]));
+    return isPlainObject(compound) && unique.fields.every((field) => isScalarValue(compound[field]));
   });
 }
 
-function isValue(value: unknown): boolean {
-  if (value === null || value === undefined) return false;
-  return typeof value !== "object" || value instanceof Date || value instanceof Uint8Array || (value as { toStringTag?: unknown }).toStringTag === "[object Decimal]";
-}

@@ -1,4 +1,5 @@
-import { canonical, digest } from "./key.ts";
+import { Decimal } from "@prisma/client/runtime/client";
+import { canonical, digest, isScalarValue } from "./key.ts";
 import type { ModelGraph, ModelInfo } from "./model-graph.ts";
 import { isPlainObject } from "./options.ts";
 import type { CacheSchemaUnique } from "./schema.ts";
@@ -116,7 +117,8 @@ function normalizeScalar(type: string | undefined, value: unknown): string {
       case "DateTime":
         return `d${new Date(value as string | number | Date).getTime()}`;
       case "Decimal":
-        return `m${String(value)}`;
+        // "1.50", 1.5 and Decimal("1.5") are one value.
+        return `m${new Decimal(value as string).toString()}`;
       default:
         return canonical(value);
     }
@@ -127,13 +129,13 @@ function normalizeScalar(type: string | undefined, value: unknown): string {
 
 /** A plain value or `{ equals: value }`; anything else (other filters, null) does not pin a row. */
 function equalityValue(condition: unknown): unknown {
-  if (condition === null || condition === undefined) return undefined;
   if (isPlainObject(condition)) {
     const keys = Object.keys(condition).filter((key) => condition[key] !== undefined);
     if (keys.length === 1 && keys[0] === "equals") return equalityValue(condition.equals);
     return undefined;
   }
-  return condition;
+  // Anything else that is not a value (a field reference, say) compares against other rows, not a constant.
+  return isScalarValue(condition) ? condition : undefined;
 }
 
 const NESTED_ARG_KEYS = ["where", "orderBy", "select", "include", "cursor", "having", "omit"] as const;

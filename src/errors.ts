@@ -5,7 +5,7 @@ export type CacheErrorCode =
   | "STORE_TIMEOUT"
   | "STORE_UNAVAILABLE"
   | "SERIALIZE_FAILED"
-  | "INVALIDATION_FAILED";
+  | "REFRESH_FAILED";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {

@@ -116,8 +116,10 @@ export function rawWriteEffects(graph: ModelGraph, models: readonly string[]): S
   for (const model of models) {
     const info = graph.models.get(model);
     touchModel(stamps, model, true);
-    // The statement may delete rows or change keys: follow what the database does by itself.
-    if (info) deleted(graph, stamps, info);
+    // The statement may delete rows or change keys: follow what the database does by itself in either case.
+    if (!info) continue;
+    deleted(graph, stamps, info);
+    keyChanges(graph, stamps, info, Object.fromEntries([...info.fieldTypes.keys()].map((field) => [field, true])));
   }
   return stamps;
 }
@@ -189,8 +191,10 @@ function nestedWrites(graph: ModelGraph, stamps: Set<string>, info: ModelInfo, d
     const relation = info.relations.get(field);
     if (!relation || !isPlainObject(value)) continue;
     const target = graph.models.get(relation.model);
-    // Rows on this side that change with it (a to-one foreign key) are named by the write's where and result.
+    // Rows on this side that change with it (a to-one foreign key) are named by the write's where and result,
+    // but their old key is lost if the foreign key is itself unique (a 1-1 moved to another row).
     touchModel(stamps, relation.model, true);
+    if (relation.fields.some((field) => info.uniqueFields.has(field))) stamps.add(uniquesStamp(info.name));
     if (!target) continue;
     for (const [op, payload] of Object.entries(value)) {
       if (!NESTED_WRITE_OPS.has(op) || payload === undefined) continue;

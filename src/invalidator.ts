@@ -23,7 +23,9 @@ const RETRY_MAX_MS = 5_000;
  */
 export class Invalidator {
   private readonly open = new Map<string | number, Set<string>>();
-  private readonly failed = new Set<string>();
+  /** Stamp keys whose advance failed, with the failure's sequence number. */
+  private readonly failed = new Map<string, number>();
+  private failures = 0;
   private retryDelayMs = RETRY_FIRST_MS;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -70,7 +72,8 @@ export class Invalidator {
     if (keys.length === 0) return;
     this.metrics.count("invalidations");
     if (await this.guard.bump(keys)) return;
-    for (const key of keys) this.failed.add(key);
+    const failure = ++this.failures;
+    for (const key of keys) this.failed.set(key, failure);
     this.scheduleRetry();
   }
 
@@ -82,9 +85,10 @@ export class Invalidator {
 
   private async retry(): Promise<void> {
     this.retryTimer = undefined;
-    const keys = [...this.failed];
-    if (await this.guard.bump(keys)) {
-      for (const key of keys) this.failed.delete(key);
+    const attempt = [...this.failed];
+    if (await this.guard.bump(attempt.map(([key]) => key))) {
+      // A key that failed again meanwhile (a later write) was not covered by this attempt: keep it.
+      for (const [key, failure] of attempt) if (this.failed.get(key) === failure) this.failed.delete(key);
       this.retryDelayMs = RETRY_FIRST_MS;
     } else {
       this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);

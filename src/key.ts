@@ -61,7 +61,16 @@ function nullTypeName(value: object): string {
 
 /** Prisma's Decimal (decimal.js) from any copy of the runtime: `instanceof` fails across ESM/CJS copies. */
 export function isDecimal(value: unknown): value is { toString(): string } {
-  return typeof value === "object" && value !== null && (value as { toStringTag?: unknown }).toStringTag === "[object Decimal]";
+  if (typeof value !== "object" || value === null || (value as { toStringTag?: unknown }).toStringTag !== "[object Decimal]") return false;
+  // A Json value may carry the same member; a Decimal is a class instance, never a plain object.
+  const proto = Object.getPrototypeOf(value);
+  return proto !== Object.prototype && proto !== null;
+}
+
+/** A value Prisma compares by value in a filter: a primitive, Date, Decimal or bytes (not a filter object). */
+export function isScalarValue(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  return typeof value !== "object" || value instanceof Date || value instanceof Uint8Array || isDecimal(value);
 }
 
 const hashText: (text: string) => string =

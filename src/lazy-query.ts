@@ -4,22 +4,27 @@ export interface PrismaQueryLike extends PromiseLike<unknown> {
   [relation: string]: unknown;
 }
 
+/** Prisma's query for the same call, kept under a symbol so that no relation name can shadow it. */
+const prismaQueryOf = Symbol("prismaQuery");
+
 /**
  * What a cached read method returns: like Prisma's own query promises it runs only when awaited, and it can
  * stand in `$transaction([...])`, which checks the `PrismaPromise` tag and calls `requestTransaction`: there the
  * query goes to the database inside the batch, never through the cache.
  */
 export class LazyQuery<T = unknown> implements PromiseLike<T> {
-  private running: Promise<T> | undefined;
-  private query: PrismaQueryLike | undefined;
+  #running: Promise<T> | undefined;
+  #query: PrismaQueryLike | undefined;
+  readonly #execute: () => Promise<T>;
+  readonly #prismaQuery: () => PrismaQueryLike;
 
-  constructor(
-    private readonly execute: () => Promise<T>,
-    private readonly prismaQuery: () => PrismaQueryLike,
-  ) {}
+  constructor(execute: () => Promise<T>, prismaQuery: () => PrismaQueryLike) {
+    this.#execute = execute;
+    this.#prismaQuery = prismaQuery;
+  }
 
   then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return (this.running ??= this.execute()).then(onFulfilled, onRejected);
+    return (this.#running ??= this.#execute()).then(onFulfilled, onRejected);
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -27,12 +32,12 @@ export class LazyQuery<T = unknown> implements PromiseLike<T> {
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
-    return (this.running ??= this.execute()).finally(onFinally);
+    return (this.#running ??= this.#execute()).finally(onFinally);
   }
 
   /** Called by `$transaction([...])`: the read joins the batch as Prisma's own query. */
   requestTransaction(batch: unknown): PromiseLike<unknown> {
-    const query = this.prismaQueryOnce();
+    const query = this[prismaQueryOf]();
     return query.requestTransaction ? query.requestTransaction(batch) : query;
   }
 
@@ -41,8 +46,8 @@ export class LazyQuery<T = unknown> implements PromiseLike<T> {
   }
 
   /** Prisma's query for the same call (for batches and the fluent relation API, which bypass the cache). */
-  prismaQueryOnce(): PrismaQueryLike {
-    return (this.query ??= this.prismaQuery());
+  [prismaQueryOf](): PrismaQueryLike {
+    return (this.#query ??= this.#prismaQuery());
   }
 }
 
@@ -60,7 +65,7 @@ export function lazyQueryClass(relations: readonly string[]): typeof LazyQuery {
     for (const relation of relations) {
       Object.defineProperty(cls.prototype, relation, {
         value(this: LazyQuery, ...args: unknown[]) {
-          return (this.prismaQueryOnce()[relation] as (...a: unknown[]) => unknown)(...args);
+          return (this[prismaQueryOf]()[relation] as (...a: unknown[]) => unknown)(...args);
         },
       });
     }

@@ -10,6 +10,8 @@ import type { CacheSchema, CacheSchemaUnique, ReferentialAction } from "./schema
 export interface RelationInfo {
   model: string;
   isList: boolean | undefined;
+  /** Foreign-key fields this side holds (empty when the other side holds them, or not known in coarse mode). */
+  fields: readonly string[];
 }
 
 /** A foreign key in `model` (its `fields`) that references `references` of the model this is listed under. */
@@ -81,7 +83,7 @@ export function graphFromSchema(schema: CacheSchema): ModelGraph {
       fieldTypes: new Map(Object.entries(model.fields).map(([field, info]) => [field, info.type])),
       uniques: model.uniques,
       uniqueFields: new Set(model.uniques.flatMap((unique) => unique.fields)),
-      relations: new Map(model.relations.map((relation) => [relation.field, { model: relation.model, isList: relation.isList }])),
+      relations: new Map(model.relations.map((relation) => [relation.field, { model: relation.model, isList: relation.isList, fields: relation.fields }])),
       dependents: dependents.get(name) ?? [],
     });
     addTable(tables, model.dbName, name);
@@ -97,7 +99,7 @@ export function graphFromRuntime(runtime: RuntimeDataModel): ModelGraph {
     const fieldTypes = new Map<string, string>();
     const relations = new Map<string, RelationInfo>();
     for (const field of model.fields) {
-      if (field.kind === "object") relations.set(field.name, { model: field.type, isList: undefined });
+      if (field.kind === "object") relations.set(field.name, { model: field.type, isList: undefined, fields: [] });
       else fieldTypes.set(field.name, field.type);
     }
     const dbName = model.dbName ?? name;

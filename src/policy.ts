@@ -42,7 +42,7 @@ export class PolicyTable {
     if (!isPlainObject(strategy) || !Array.isArray(strategy.tags) || strategy.tags.length === 0) {
       throw new CacheConfigError("queryRaw strategy.tags", "must name at least one tag: raw queries are cached only under tags you invalidate");
     }
-    return this.apply({ ...this.defaults, tags: [] }, strategy);
+    return this.apply({ ...this.defaults, tags: [] }, strategy, "queryRaw strategy");
   }
 
   /** The model's policy as configured (for writes: whether they write through). */
@@ -50,17 +50,18 @@ export class PolicyTable {
     return this.byModel.get(model) ?? false;
   }
 
-  private apply(base: ResolvedPolicy | false, strategy: unknown): ResolvedPolicy | null {
+  private apply(base: ResolvedPolicy | false, strategy: unknown, field = "cacheStrategy"): ResolvedPolicy | null {
     if (base === false || strategy === false) return null;
-    if (strategy === undefined) return base.ttlMs > 0 || base.swrMs > 0 ? base : null;
+    // ttl 0 means opt-in per call, whatever swr says.
+    if (strategy === undefined) return base.ttlMs > 0 ? base : null;
     if (!isPlainObject(strategy)) {
-      throw new CacheConfigError("cacheStrategy", `must be an object { ttl?, swr?, tags? } or false, received: ${describe(strategy)}`);
+      throw new CacheConfigError(field, `must be an object { ttl?, swr?, tags? } or false, received: ${describe(strategy)}`);
     }
-    rejectUnknownKeys(strategy, STRATEGY_KEYS, "cacheStrategy");
+    rejectUnknownKeys(strategy, STRATEGY_KEYS, field);
     // A call that passes cacheStrategy opts in, even where the model's default ttl is 0.
-    const ttlMs = strategy.ttl === undefined ? base.ttlMs || DEFAULTS.ttl * 1000 : seconds(strategy.ttl, "cacheStrategy.ttl", 0) * 1000;
-    const swrMs = strategy.swr === undefined ? base.swrMs : seconds(strategy.swr, "cacheStrategy.swr", 0) * 1000;
-    const tags = strategy.tags === undefined ? base.tags : mergeTags(base.tags, validTags(strategy.tags, "cacheStrategy.tags"));
+    const ttlMs = strategy.ttl === undefined ? base.ttlMs || DEFAULTS.ttl * 1000 : seconds(strategy.ttl, `${field}.ttl`, 0) * 1000;
+    const swrMs = strategy.swr === undefined ? base.swrMs : seconds(strategy.swr, `${field}.swr`, 0) * 1000;
+    const tags = strategy.tags === undefined ? base.tags : mergeTags(base.tags, validTags(strategy.tags, `${field}.tags`));
     if (ttlMs === 0 && swrMs === 0) return null;
     return { ...base, ttlMs, swrMs, tags };
   }

@@ -164,6 +164,8 @@ export class ReadThrough {
     this.metrics.miss(plan.model);
     const joined = this.flights.get(`${plan.key}\n${found.fence}`);
     if (joined !== undefined) {
+      // This lookup took the lease, but a load in this process already runs: let other processes' waiters go.
+      if (lease !== undefined) void this.guard.release(plan.key, lease);
       // Same key and same fence: no write has been applied since that load began, so its result is as fresh.
       return joined.then((flight) => (flight.encoded === undefined ? load() : decode(flight.encoded)));
     }
@@ -176,7 +178,13 @@ export class ReadThrough {
       if (lease !== undefined) void this.guard.release(plan.key, lease);
       return;
     }
-    this.fly(plan, found, lease, load).catch((error) => this.report(error, { operation: "refresh", model: plan.model, key: plan.key }));
+    this.fly(plan, found, lease, load).catch((error) =>
+      this.report(new CacheError("REFRESH_FAILED", `background refresh of ${plan.model}.${plan.operation} failed: ${(error as Error)?.message}`, { cause: error }), {
+        operation: "refresh",
+        model: plan.model,
+        key: plan.key,
+      }),
+    );
   }
 
   private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
@@ -239,6 +247,8 @@ export class ReadThrough {
       filling = true;
       const stored = await this.guard.fill({ key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) }, plan.model);
       this.metrics.count(stored ? "fills" : "fillsRefused");
+      // Refresh-ahead counts reads of what is stored now.
+      if (stored) this.hits.delete(`${plan.key}\n${fence}`);
       return { result, encoded };
     } finally {
       // The fill releases the lease itself; otherwise let waiting processes go now rather than at its expiry.

@@ -252,9 +252,9 @@ function malformedStrategiesAreRejected(db: Cached): void {
 
 function fluentRelationApiIsNotTyped(db: Cached, base: PrismaClient): void {
   void base.user.findUnique({ where: { id: 1 } }).posts();
-  // @ts-expect-error BUG: `.posts()` is missing from the type of a cached findUnique
+  // @ts-expect-error documented limitation: `.posts()` is missing from the type of a cached findUnique
   void db.user.findUnique({ where: { id: 1 } }).posts();
-  // @ts-expect-error BUG: `.profile()` is missing from the type of a cached findUniqueOrThrow
+  // @ts-expect-error documented limitation: `.profile()` is missing from the type of a cached findUniqueOrThrow
   void db.user.findUniqueOrThrow({ where: { id: 1 } }).profile();
 }
 

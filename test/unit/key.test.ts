@@ -83,7 +83,7 @@ describe("entryKey", () => {
 
   // isDecimal() recognises a Decimal by its `toStringTag` member, so a Json filter value that has one is hashed as
   // `m[object Object]` whatever its other members: two different queries share one key and one cached result.
-  it.fails("gives different keys to Json filters that differ beside a toStringTag member", () => {
+  it("gives different keys to Json filters that differ beside a toStringTag member", () => {
     const filter = (a: number) => ({ where: { json: { equals: { toStringTag: "[object Decimal]", a } } } });
     expect(key(filter(1))).not.toBe(key(filter(2)));
   });

@@ -72,7 +72,7 @@ describe("LazyQuery", () => {
   it("creates Prisma's query only once", () => {
     const makeQuery = vi.fn(() => prismaQuery());
     const query = new LazyQuery(async () => 1, makeQuery);
-    expect(query.prismaQueryOnce()).toBe(query.prismaQueryOnce());
+    query.requestTransaction({});
     query.requestTransaction({});
     expect(makeQuery).toHaveBeenCalledTimes(1);
   });
@@ -114,7 +114,7 @@ describe("lazyQueryClass", () => {
   // LazyQuery keeps its state in instance fields named `query`, `running`, `execute` and `prismaQuery`; an own
   // instance field shadows a prototype method of the same name, so a model with a relation called `query`
   // (e.g. `SavedSearch.query`) loses its fluent method: `findUnique(...).query()` throws "is not a function".
-  it.fails("forwards a relation whose name matches one of its own fields", () => {
+  it("forwards a relation whose name matches one of its own fields", () => {
     const Query = lazyQueryClass(["query"]);
     const inner = { ...prismaQuery(), query: vi.fn(() => "related") } as unknown as PrismaQueryLike;
     const lazy = new Query(async () => 1, () => inner) as unknown as Record<string, () => unknown>;

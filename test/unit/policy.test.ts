@@ -53,7 +53,7 @@ describe("PolicyTable", () => {
 
   // options.ts documents ModelPolicy.ttl `0` as "not cached unless a call passes cacheStrategy", and the plugin-wide
   // ttl `0` as "nothing is cached unless asked"; a plugin-wide swr makes such reads cached (always stale) anyway.
-  it.fails("does not cache a model with ttl 0 without cacheStrategy, even when a plugin-wide swr is set", () => {
+  it("does not cache a model with ttl 0 without cacheStrategy, even when a plugin-wide swr is set", () => {
     const policies = table({ swr: 30, models: { User: { ttl: 0 } } });
     expect(policies.forCall("User", undefined)).toBeNull();
   });
@@ -143,9 +143,9 @@ describe("PolicyTable.forRaw", () => {
     expect(error.message).toContain("must name at least one tag");
   });
 
-  it("rejects invalid tags and unknown keys like cacheStrategy", () => {
-    expect(configError(() => table().forRaw({ tags: ["ok", ""] })).field).toBe("cacheStrategy.tags[1]");
-    expect(configError(() => table().forRaw({ tags: ["ok"], tll: 1 })).field).toBe("cacheStrategy.tll");
+  it("rejects invalid tags and unknown keys, naming them under the raw query's strategy", () => {
+    expect(configError(() => table().forRaw({ tags: ["ok", ""] })).field).toBe("queryRaw strategy.tags[1]");
+    expect(configError(() => table().forRaw({ tags: ["ok"], tll: 1 })).field).toBe("queryRaw strategy.tll");
   });
 });
 

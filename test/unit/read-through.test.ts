@@ -554,7 +554,7 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
 
   // options.ts: hotThreshold counts "reads of an entry (in this process, since it was stored)"; the count is kept
   // per key and fence, and a refresh stores the entry under the same fence, so the count carries over.
-  it.fails("counts reads since the entry was last stored, so a refreshed entry must turn hot again", async () => {
+  it("counts reads since the entry was last stored, so a refreshed entry must turn hot again", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2025-01-01T00:00:00Z"));
     const { reads, plan } = setup();
@@ -748,7 +748,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
   // miss() joins a flight already running for the same key and fence, and drops the lease its own lookup took:
   // nobody fills under it or releases it, so every process (this one's waiting flight included) waits for it
   // until leaseWaitMs, and the lease lingers until it expires.
-  it.fails("uses or releases a lease taken by a read that joins a load already in flight", async () => {
+  it("uses or releases a lease taken by a read that joins a load already in flight", async () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 2000, leaseWaitMs: 200 });
     const read = plan();
@@ -761,9 +761,13 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const joiner = reads.read(read, db.load); // takes the lease, and joins the polling flight
     await vi.advanceTimersByTimeAsync(250);
     await Promise.all([waiting, joiner]);
-    expect(store.taken).toHaveLength(1);
-    const used = store.fills.some((fill) => fill.lease === store.taken[0]) || store.released.some(([, lease]) => lease === store.taken[0]);
-    expect(used).toBe(true);
+    // Every lease this process took was filled under or released (the flight may take one more after the
+    // joiner released its own).
+    expect(store.taken.length).toBeGreaterThanOrEqual(1);
+    for (const token of store.taken) {
+      const used = store.fills.some((fill) => fill.lease === token) || store.released.some(([, lease]) => lease === token);
+      expect(used).toBe(true);
+    }
   });
 
   it("asks for no lease with leaseMs 0", async () => {

@@ -114,7 +114,7 @@ describe("encode / decode", () => {
   // Decimals are recognised by shape (a `toStringTag` member equal to "[object Decimal]"), which a Json value can
   // have too: it is then encoded as a Decimal, decoded as `new Object("[object Object]")` (a String wrapper), and the
   // Decimal class used by later decodes becomes `Object`.
-  it.fails("round-trips a Json object that has a toStringTag member", () => {
+  it("round-trips a Json object that has a toStringTag member", () => {
     const row = { json: { toStringTag: "[object Decimal]", a: 1 } };
     try {
       expect(roundTrip(row)).toStrictEqual(row);
@@ -123,7 +123,7 @@ describe("encode / decode", () => {
     }
   });
 
-  it.fails("keeps decoding Decimals as Decimals after encoding a Json object with a toStringTag member", () => {
+  it("keeps decoding Decimals as Decimals after encoding a Json object with a toStringTag member", () => {
     const text = encode({ price: new Prisma.Decimal("1.5") });
     try {
       encode({ json: { toStringTag: "[object Decimal]" } });
