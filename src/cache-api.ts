@@ -71,11 +71,11 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
         throw new CacheConfigError("queryRaw(query)", "changes data: run it with prisma.$queryRaw, which invalidates what it writes");
       }
       const policy = policies.forRaw(strategy);
-      const load = () => queryRaw(query);
-      if (policy === null) return (await load()) as T;
+      const source = { load: () => queryRaw(query) };
+      if (policy === null) return (await source.load()) as T;
       const dependencies = rawReadDependencies(tablesInSql(graph, query), policy.tags);
       const plan = reads.customPlan("$queryRaw", "queryRaw", { strings: query.strings, values: query.values }, dependencies, policy);
-      return (await reads.read(plan, load)) as T;
+      return (await reads.read(plan, source)) as T;
     },
     async invalidate(target) {
       if (!isPlainObject(target)) throw new CacheConfigError("invalidate()", "takes { tags?: string[], models?: string[] }");

@@ -6,13 +6,13 @@ import { createErrorReporter } from "./error-reporter.ts";
 import { CacheConfigError } from "./errors.ts";
 import { rawWriteEffects, writeEffects, WRITE_OPERATIONS } from "./invalidation.ts";
 import { Invalidator, type TransactionInfo } from "./invalidator.ts";
-import { LazyQuery, lazyQueryClass, type PrismaQueryLike } from "./lazy-query.ts";
+import { LazyQuery, withRelations, type PrismaQueryLike } from "./lazy-query.ts";
 import { Metrics } from "./metrics.ts";
 import { graphFromRuntime, graphFromSchema, type ModelGraph, type RuntimeDataModel } from "./model-graph.ts";
 import { resolveOptions, type CachePluginOptions, type CacheStrategy } from "./options.ts";
 import { PolicyTable, type ReadOperation } from "./policy.ts";
 import { tablesInSql, writesData } from "./raw-sql.ts";
-import { ReadThrough } from "./read-through.ts";
+import { ReadThrough, type ReadPlan } from "./read-through.ts";
 import type { CacheSchema } from "./schema.ts";
 import { StoreGuard } from "./store-guard.ts";
 import { WriteThrough } from "./write-through.ts";
@@ -33,6 +33,9 @@ interface ClientInternals {
   $transaction: (...args: unknown[]) => Promise<unknown>;
   [TRANSACTION_SCOPE]?: { txId?: string };
 }
+
+/** Model delegates of a client, by model name, with their operations. */
+type Delegates = Record<string, Record<string, (args: unknown) => PrismaQueryLike>>;
 
 type QueryParams = {
   model?: string;
@@ -74,40 +77,80 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       degraded: () => invalidator.degraded,
     });
     const writeThrough = new WriteThrough(guard, graph, policies, resolved.prefix, metrics, report);
-    const queryClasses = new Map<string, typeof LazyQuery>();
-    for (const [name, info] of graph.models) queryClasses.set(name, lazyQueryClass([...info.relations.keys()]));
+    /** One call of a cached read method: runs through the cache when awaited, or joins a batch transaction. */
+    class ReadCall extends LazyQuery {
+      constructor(
+        private readonly parent: Delegates,
+        private readonly model: string,
+        private readonly operation: ReadOperation,
+        private readonly args: Record<string, unknown>,
+        private readonly plan: ReadPlan | undefined,
+        private readonly failure?: unknown,
+      ) {
+        super();
+      }
+
+      protected execute(): Promise<unknown> {
+        if (this.failure !== undefined) return Promise.reject(this.failure);
+        if (this.plan === undefined) return Promise.resolve(this.createPrismaQuery());
+        return reads.read(this.plan, this);
+      }
+
+      protected createPrismaQuery(): PrismaQueryLike {
+        forwarded.add(this.args);
+        return this.parent[this.model]![this.operation]!(this.args);
+      }
+
+      /** The miss: Prisma's query, or the findUnique that means the same and that Prisma batches. */
+      load(): Promise<unknown> {
+        const operation = this.plan!.policy.batch ? batchedOperation(graph.models.get(this.model), this.operation, this.args) : this.operation;
+        if (operation === this.operation) return Promise.resolve(this.createPrismaQuery());
+        forwarded.add(this.args);
+        return Promise.resolve(this.parent[this.model]![operation]!(this.args));
+      }
+    }
+    const callClasses = new Map<string, typeof ReadCall>();
+    for (const [name, info] of graph.models) callClasses.set(name, withRelations(ReadCall, [...info.relations.keys()]));
     // Args objects this extension has passed down: when another extension layered above re-enters our read
     // method on the way down, it must go straight to the database.
     const forwarded = new WeakSet<object>();
 
-    function read(delegate: unknown, operation: ReadOperation, rawArgs: unknown): PromiseLike<unknown> {
-      const context = Prisma.getExtensionContext(delegate) as unknown as { $name: string; $parent: Record<string, Record<string, (args: unknown) => PrismaQueryLike>> & ClientInternals };
-      const model = context.$name;
-      const parent = context.$parent;
-      const run = (args: object) => () => {
-        forwarded.add(args);
-        return parent[model]![operation]!(args);
-      };
+    // What a model delegate says about itself, learned once per delegate: Prisma keeps one delegate object per
+    // model and client (interactive transactions get their own), and its proxies make each lookup cost.
+    const delegates = new WeakMap<object, { model: string; parent: Delegates & ClientInternals; inTransaction: boolean }>();
+    function describeDelegate(delegate: object) {
+      let described = delegates.get(delegate);
+      if (described === undefined) {
+        const context = Prisma.getExtensionContext(delegate) as unknown as { $name: string; $parent: Delegates & ClientInternals };
+        const parent = context.$parent;
+        // Inside an interactive transaction the parent is bound to it, and its data may be uncommitted.
+        described = { model: context.$name, parent, inTransaction: parent[TRANSACTION_SCOPE] !== undefined };
+        delegates.set(delegate, described);
+      }
+      return described;
+    }
+
+    function read(delegate: object, operation: ReadOperation, rawArgs: unknown): PromiseLike<unknown> {
+      const { model, parent, inTransaction } = describeDelegate(delegate);
       if (rawArgs !== null && typeof rawArgs === "object" && forwarded.has(rawArgs)) return parent[model]![operation]!(rawArgs);
 
-      const { cacheStrategy, ...args } = (rawArgs ?? {}) as CacheReadArgs & Record<string, unknown>;
-      const Query = queryClasses.get(model) ?? LazyQuery;
-      const prismaQuery = run(args);
+      let args = (rawArgs ?? {}) as Record<string, unknown>;
+      let strategy: unknown;
+      if ("cacheStrategy" in args) {
+        ({ cacheStrategy: strategy, ...args } = args);
+      }
+      const Call = callClasses.get(model) ?? ReadCall;
       let policy;
       try {
-        policy = policies.forCall(model, cacheStrategy);
+        policy = policies.forCall(model, strategy);
       } catch (error) {
-        return new Query(() => Promise.reject(error), prismaQuery);
+        return new Call(parent, model, operation, args, undefined, error);
       }
-      // Inside an interactive transaction: the parent is bound to it, and its data may be uncommitted.
-      if (policy === null || parent[TRANSACTION_SCOPE] !== undefined) {
+      if (policy === null || inTransaction) {
         metrics.count("bypasses");
-        return new Query(() => Promise.resolve(prismaQuery()), prismaQuery);
+        return new Call(parent, model, operation, args, undefined);
       }
-      const plan = reads.plan(model, operation, args, policy);
-      const missOperation = policy.batch ? batchedOperation(graph.models.get(model), operation, args) : operation;
-      const load = missOperation === operation ? prismaQuery : () => parent[model]![missOperation]!(args);
-      return new Query(() => reads.read(plan, () => Promise.resolve(load())), prismaQuery);
+      return new Call(parent, model, operation, args, reads.plan(model, operation, args, policy));
     }
 
     async function afterWrite({ model, operation, args, query, __internalParams }: QueryParams): Promise<unknown> {
@@ -147,28 +190,28 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       model: {
         $allModels: {
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
-            return read(this, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
+            return read(this as object, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
           },
           findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
-            return read(this, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
+            return read(this as object, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
           },
           findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
-            return read(this, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
+            return read(this as object, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
           },
           findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
-            return read(this, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
+            return read(this as object, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
-            return read(this, "findMany", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">>;
+            return read(this as object, "findMany", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">>;
           },
           count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "count">> {
-            return read(this, "count", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "count">>;
+            return read(this as object, "count", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "count">>;
           },
           aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">> {
-            return read(this, "aggregate", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">>;
+            return read(this as object, "aggregate", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">>;
           },
           groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">> {
-            return read(this, "groupBy", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">>;
+            return read(this as object, "groupBy", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">>;
           },
         },
       },

@@ -36,22 +36,45 @@ function canonicalObject(value: object): string {
     for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + canonical(value[i]);
     return out + "]";
   }
-  if (value instanceof Date) return `d${value.getTime()}`;
-  if (value instanceof Uint8Array) return `x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")}`;
-  if (isDecimal(value)) return `m${String(value)}`;
   const proto = Object.getPrototypeOf(value);
-  // Prisma.DbNull, JsonNull and AnyNull are class instances with no own fields: name them.
-  const tag = proto === Object.prototype || proto === null ? "" : `<${nullTypeName(value)}>`;
-  const keys = Object.keys(value).sort();
+  let tag = "";
+  if (proto !== Object.prototype && proto !== null) {
+    if (value instanceof Date) return `d${value.getTime()}`;
+    if (value instanceof Uint8Array) return `x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")}`;
+    if (isDecimal(value)) return `m${String(value)}`;
+    // Prisma.DbNull, JsonNull and AnyNull are class instances with no own fields: name them.
+    tag = `<${nullTypeName(value)}>`;
+  }
+  const keys = Object.keys(value);
+  // Most args are written in a fixed order already; sort only when they are not.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys.sort();
+      break;
+    }
+  }
   let out = `${tag}{`;
   let first = true;
   for (const key of keys) {
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(key) + ":" + canonical(member);
+    out += (first ? "" : ",") + quoted(key) + ":" + canonical(member);
     first = false;
   }
   return out + "}";
+}
+
+/** JSON-quoted object keys, memoized: args reuse a small vocabulary of field and operator names. */
+const quotedKeys = new Map<string, string>();
+
+function quoted(key: string): string {
+  let text = quotedKeys.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    // Json filter values can carry arbitrary keys; do not let them grow the memo without bound.
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, text);
+  }
+  return text;
 }
 
 function nullTypeName(value: object): string {
@@ -88,7 +111,11 @@ const MAX_RAW_ARGS = 40;
 
 /** The key of a cached read. `args` must not contain `cacheStrategy`. */
 export function entryKey(prefix: string, model: string, operation: string, args: unknown): string {
-  const text = canonical(args);
+  return entryKeyOf(prefix, model, operation, canonical(args));
+}
+
+/** The key of a cached read whose args' canonical text is already known. */
+export function entryKeyOf(prefix: string, model: string, operation: string, text: string): string {
   const id = text.length <= MAX_RAW_ARGS ? `=${text}` : `#${digest(text)}`;
   return `{${prefix}}:e:${model}:${operation}:${id}`;
 }

@@ -10,21 +10,20 @@ const prismaQueryOf = Symbol("prismaQuery");
 /**
  * What a cached read method returns: like Prisma's own query promises it runs only when awaited, and it can
  * stand in `$transaction([...])`, which checks the `PrismaPromise` tag and calls `requestTransaction`: there the
- * query goes to the database inside the batch, never through the cache.
+ * query goes to the database inside the batch, never through the cache. Subclasses say how to run the read and
+ * how to build Prisma's own query for it; one object per call, no closures.
  */
-export class LazyQuery<T = unknown> implements PromiseLike<T> {
+export abstract class LazyQuery<T = unknown> implements PromiseLike<T> {
   #running: Promise<T> | undefined;
   #query: PrismaQueryLike | undefined;
-  readonly #execute: () => Promise<T>;
-  readonly #prismaQuery: () => PrismaQueryLike;
 
-  constructor(execute: () => Promise<T>, prismaQuery: () => PrismaQueryLike) {
-    this.#execute = execute;
-    this.#prismaQuery = prismaQuery;
-  }
+  /** Runs the read (through the cache, or not). Called once, at the first `then`. */
+  protected abstract execute(): Promise<T>;
+  /** Prisma's own query for the same call. Called at most once. */
+  protected abstract createPrismaQuery(): PrismaQueryLike;
 
   then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return (this.#running ??= this.#execute()).then(onFulfilled, onRejected);
+    return (this.#running ??= this.execute()).then(onFulfilled, onRejected);
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -32,7 +31,7 @@ export class LazyQuery<T = unknown> implements PromiseLike<T> {
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
-    return (this.#running ??= this.#execute()).finally(onFinally);
+    return (this.#running ??= this.execute()).finally(onFinally);
   }
 
   /** Called by `$transaction([...])`: the read joins the batch as Prisma's own query. */
@@ -47,29 +46,23 @@ export class LazyQuery<T = unknown> implements PromiseLike<T> {
 
   /** Prisma's query for the same call (for batches and the fluent relation API, which bypass the cache). */
   [prismaQueryOf](): PrismaQueryLike {
-    return (this.#query ??= this.#prismaQuery());
+    return (this.#query ??= this.createPrismaQuery());
   }
 }
 
-const fluentClasses = new Map<string, typeof LazyQuery>();
-
 /**
- * A LazyQuery class that also offers a model's fluent relation methods (`findUnique(...).posts()`), forwarding
- * them to Prisma's query; one class per set of relation names, so calls pay nothing for it.
+ * A subclass of `base` that also offers a model's fluent relation methods (`findUnique(...).posts()`), forwarding
+ * them to Prisma's query; one class per model, so calls pay nothing for it.
  */
-export function lazyQueryClass(relations: readonly string[]): typeof LazyQuery {
-  const id = relations.join(",");
-  let cls = fluentClasses.get(id);
-  if (cls === undefined) {
-    cls = class FluentQuery<T> extends LazyQuery<T> {};
-    for (const relation of relations) {
-      Object.defineProperty(cls.prototype, relation, {
-        value(this: LazyQuery, ...args: unknown[]) {
-          return (this[prismaQueryOf]()[relation] as (...a: unknown[]) => unknown)(...args);
-        },
-      });
-    }
-    fluentClasses.set(id, cls);
+// biome-ignore lint/suspicious/noExplicitAny: the mixin pattern requires any[] constructor arguments
+export function withRelations<C extends abstract new (...args: any[]) => LazyQuery>(base: C, relations: readonly string[]): C {
+  abstract class WithRelations extends base {}
+  for (const relation of relations) {
+    Object.defineProperty(WithRelations.prototype, relation, {
+      value(this: LazyQuery, ...args: unknown[]) {
+        return (this[prismaQueryOf]()[relation] as (...a: unknown[]) => unknown)(...args);
+      },
+    });
   }
-  return cls;
+  return WithRelations;
 }

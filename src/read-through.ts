@@ -2,21 +2,24 @@ import DataLoader from "dataloader";
 import { readDependencies } from "./dependencies.ts";
 import type { ErrorReporter } from "./error-reporter.ts";
 import { CacheError } from "./errors.ts";
-import { entryKey, stampKey } from "./key.ts";
+import { canonical, entryKey, entryKeyOf, stampKey } from "./key.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ModelGraph } from "./model-graph.ts";
 import type { ResolvedPolicy } from "./options.ts";
-import { decode, encode } from "./serializer.ts";
+import { copy, decode, encode } from "./serializer.ts";
 import type { StoreGuard } from "./store-guard.ts";
 import { tokenSource, type LookupRequest, type LookupResult } from "./stores/store.ts";
 
-/** One cacheable read, keyed and with its dependencies resolved. */
-export interface ReadPlan {
+/** One cacheable read, keyed and with its dependencies resolved; also its own lookup request (without lease). */
+export interface ReadPlan extends LookupRequest {
   model: string;
   operation: string;
-  key: string;
-  stamps: readonly string[];
   policy: ResolvedPolicy;
+}
+
+/** Runs a read's query against the database (an object, not a closure, so a hit allocates nothing for it). */
+export interface Loader {
+  load(): Promise<unknown>;
 }
 
 interface Flight {
@@ -40,8 +43,11 @@ export interface ReadThroughOptions {
 
 /** Most lookups one store round trip carries. */
 const MAX_BATCH = 256;
-/** Dependency lists kept per key; computing them walks the args, looking them up does not. */
+/** Plans, dependency lists and decoded values kept per key; computing them costs more than looking them up. */
 const MAX_MEMO = 10_000;
+/** Longest encoding whose decoded value is kept for copying, and the most characters of encodings kept in all. */
+const MAX_DECODED_CHARS = 64 * 1024;
+const MAX_DECODED_TOTAL = 8 * 1024 * 1024;
 
 /**
  * The read path: look the entry up (in-process stores synchronously, others batched per tick into one round
@@ -58,6 +64,9 @@ export class ReadThrough {
   private readonly loader: DataLoader<LookupRequest, LookupResult | undefined>;
   private readonly flights = new Map<string, Promise<Flight>>();
   private readonly stampMemo = new Map<string, readonly string[]>();
+  private readonly plans = new Map<string, Map<string, Map<string, ReadPlan>>>();
+  private readonly decoded = new Map<string, { encoded: string; value: unknown }>();
+  private decodedChars = 0;
   private readonly nextToken = tokenSource();
   private readonly hits = new Map<string, number>();
 
@@ -76,20 +85,36 @@ export class ReadThrough {
 
   /** Keys a model read and resolves what it depends on. */
   plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy): ReadPlan {
-    const key = entryKey(this.options.prefix, model, operation, args);
+    // Plans are immutable and found by the args' canonical text: the same args under the same policy object (a
+    // model's own, or a strategy's) reuse one, without building the key again.
+    const text = canonical(args);
+    let byText = this.plans.get(model)?.get(operation);
+    if (byText === undefined) {
+      byText = new Map();
+      const byOperation = this.plans.get(model) ?? new Map<string, Map<string, ReadPlan>>();
+      byOperation.set(operation, byText);
+      this.plans.set(model, byOperation);
+    }
+    const cached = byText.get(text);
+    if (cached !== undefined && cached.policy === policy) return cached;
+    const key = entryKeyOf(this.options.prefix, model, operation, text);
     const memoKey = policy.tags.length === 0 ? key : `${key}\n${policy.tags.join("\n")}`;
-    let stamps = this.stampMemo.get(memoKey);
+    let stamps = cached !== undefined && cached.policy.tags === policy.tags ? cached.stamps : this.stampMemo.get(memoKey);
     if (stamps === undefined) {
       stamps = this.stampKeys(readDependencies(this.graph, model, operation, args, policy.tags));
       if (this.stampMemo.size >= MAX_MEMO) this.stampMemo.clear();
       this.stampMemo.set(memoKey, stamps);
     }
-    return { model, operation, key, stamps, policy };
+    const plan = { model, operation, key, stamps, lifeMs: policy.ttlMs + policy.swrMs, policy };
+    if (byText.size >= MAX_MEMO) byText.clear();
+    byText.set(text, plan);
+    return plan;
   }
 
   /** Keys a read whose dependencies the caller computed (raw queries). */
   customPlan(model: string, operation: string, args: unknown, dependencies: readonly string[], policy: ResolvedPolicy): ReadPlan {
-    return { model, operation, key: entryKey(this.options.prefix, model, operation, args), stamps: this.stampKeys(dependencies), policy };
+    const key = entryKey(this.options.prefix, model, operation, args);
+    return { model, operation, key, stamps: this.stampKeys(dependencies), lifeMs: policy.ttlMs + policy.swrMs, policy };
   }
 
   private stampKeys(dependencies: readonly string[]): string[] {
@@ -97,16 +122,16 @@ export class ReadThrough {
   }
 
   /** The read's result, from the cache when possible. `load` runs the query against the database. */
-  read(plan: ReadPlan, load: () => Promise<unknown>): Promise<unknown> {
+  read(plan: ReadPlan, source: Loader): Promise<unknown> {
     if (this.options.degraded()) {
       this.metrics.count("bypasses");
-      return load();
+      return source.load();
     }
-    const request = this.lookupRequest(plan);
     // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
-    const local = this.guard.lookupNow(request, plan.model);
-    if (local !== undefined) return this.answer(plan, request, local, load, true);
-    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, load, false));
+    const local = this.guard.lookupNow(plan, plan.model);
+    if (local !== undefined) return this.answer(plan, plan, local, source, true);
+    const request = this.lookupRequest(plan);
+    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, source, false));
   }
 
   /** Hits of each entry (key and fence) in this process, for refresh-ahead. */
@@ -118,11 +143,10 @@ export class ReadThrough {
     return hits;
   }
 
+  /** The plan as a store lookup, asking for the key's lease where the store shares it with other processes. */
   private lookupRequest(plan: ReadPlan): LookupRequest {
-    const { ttlMs, swrMs } = plan.policy;
-    const request: LookupRequest = { key: plan.key, stamps: plan.stamps, lifeMs: ttlMs + swrMs };
-    if (this.options.leaseMs > 0 && this.guard.store.release !== undefined) request.lease = { token: this.nextToken(), ms: this.options.leaseMs };
-    return request;
+    if (this.options.leaseMs === 0 || this.guard.store.release === undefined) return plan;
+    return { key: plan.key, stamps: plan.stamps, lifeMs: plan.lifeMs, lease: { token: this.nextToken(), ms: this.options.leaseMs } };
   }
 
   /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */
@@ -132,23 +156,42 @@ export class ReadThrough {
     return found;
   }
 
-  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, load: () => Promise<unknown>, local: boolean): Promise<unknown> {
-    if (found === undefined) return load(); // the store failed (already reported): the database answers
+  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean): Promise<unknown> {
+    if (found === undefined) return source.load(); // the store failed (already reported): the database answers
     const lease = found.leased ? request.lease?.token : undefined;
-    if (found.value === undefined) return this.miss(plan, found, lease, load);
+    if (found.value === undefined) return this.miss(plan, found, lease, source);
     let value: unknown;
     try {
-      value = decode(found.value);
+      value = this.decodeHit(plan.key, found.value);
     } catch (error) {
       this.report(error, { operation: "decode", model: plan.model, key: plan.key });
-      return this.miss(plan, found, lease, load);
+      return this.miss(plan, found, lease, source);
     }
     const freshForMs = found.freshForMs ?? Infinity;
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale, local);
-    if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, lease, load);
+    if (stale ? !found.leaseBusy : this.refreshesEarly(plan, found, freshForMs)) this.refresh(plan, found, lease, source);
     else if (lease !== undefined) void this.guard.release(plan.key, lease);
     return Promise.resolve(value);
+  }
+
+  /**
+   * A fresh copy of a hit's value. The last decoded value of each key is kept, and while the store keeps returning
+   * the same encoding, hits copy it instead of decoding again (a copy is several times cheaper than JSON.parse).
+   */
+  private decodeHit(key: string, encoded: string): unknown {
+    const known = this.decoded.get(key);
+    if (known !== undefined && known.encoded === encoded) return copy(known.value);
+    const value = decode(encoded);
+    if (encoded.length <= MAX_DECODED_CHARS) {
+      if (this.decoded.size >= MAX_MEMO || this.decodedChars > MAX_DECODED_TOTAL) {
+        this.decoded.clear();
+        this.decodedChars = 0;
+      }
+      this.decoded.set(key, { encoded, value: copy(value) });
+      this.decodedChars += encoded.length;
+    }
+    return value;
   }
 
   /** Refresh-ahead of hot entries, else XFetch's probabilistic early refresh (entries without swr). */
@@ -160,25 +203,25 @@ export class ReadThrough {
     return -found.loadMs * beta * Math.log(1 - Math.random()) >= freshForMs;
   }
 
-  private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<unknown> {
+  private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<unknown> {
     this.metrics.miss(plan.model);
     const joined = this.flights.get(`${plan.key}\n${found.fence}`);
     if (joined !== undefined) {
       // This lookup took the lease, but a load in this process already runs: let other processes' waiters go.
       if (lease !== undefined) void this.guard.release(plan.key, lease);
       // Same key and same fence: no write has been applied since that load began, so its result is as fresh.
-      return joined.then((flight) => (flight.encoded === undefined ? load() : decode(flight.encoded)));
+      return joined.then((flight) => (flight.encoded === undefined ? source.load() : decode(flight.encoded)));
     }
-    return this.fly(plan, found, lease, load).then((flight) => flight.result);
+    return this.fly(plan, found, lease, source).then((flight) => flight.result);
   }
 
   /** Refreshes an entry in the background, once per key and fence in this process. */
-  private refresh(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): void {
+  private refresh(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): void {
     if (this.flights.has(`${plan.key}\n${found.fence}`)) {
       if (lease !== undefined) void this.guard.release(plan.key, lease);
       return;
     }
-    this.fly(plan, found, lease, load).catch((error) =>
+    this.fly(plan, found, lease, source).catch((error) =>
       this.report(new CacheError("REFRESH_FAILED", `background refresh of ${plan.model}.${plan.operation} failed: ${(error as Error)?.message}`, { cause: error }), {
         operation: "refresh",
         model: plan.model,
@@ -187,9 +230,9 @@ export class ReadThrough {
     );
   }
 
-  private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
+  private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
     const id = `${plan.key}\n${found.fence}`;
-    const flight = this.resolve(plan, found, lease, load);
+    const flight = this.resolve(plan, found, lease, source);
     this.flights.set(id, flight);
     const land = () => this.flights.delete(id);
     flight.then(land, land);
@@ -197,7 +240,7 @@ export class ReadThrough {
   }
 
   /** Loads the entry, or waits for the process holding its lease to do so. */
-  private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
+  private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
     let current = found;
     if (current.leaseBusy && current.value === undefined) {
       const deadline = performance.now() + this.options.leaseWaitMs;
@@ -218,14 +261,14 @@ export class ReadThrough {
         }
       }
     }
-    return this.loadAndFill(plan, current.fence, lease, load);
+    return this.loadAndFill(plan, current.fence, lease, source);
   }
 
-  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, load: () => Promise<unknown>): Promise<Flight> {
+  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader): Promise<Flight> {
     let filling = false;
     try {
       const started = performance.now();
-      const result = await load();
+      const result = await source.load();
       const loadMs = performance.now() - started;
       let encoded: string;
       try {

@@ -44,6 +44,33 @@ export function decode(text: string): unknown {
   return root;
 }
 
+/**
+ * A deep copy of a decoded value, for serving a hit from a value decoded before: several times cheaper than
+ * decoding again, with the same guarantee (a new object graph, the same types).
+ */
+export function copy(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copy(value[i]);
+    return out;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const member = copy((value as Record<string, unknown>)[key]);
+      // Json may hold a "__proto__" key: keep it an own property, as JSON.parse does, instead of a prototype.
+      if (key === "__proto__") Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+      else out[key] = member;
+    }
+    return out;
+  }
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Uint8Array) return value.slice();
+  if (isDecimal(value)) return new (value.constructor as DecimalConstructor)(value.toString());
+  return value;
+}
+
 function revive(type: string, value: unknown): unknown {
   switch (type) {
     case "D":

@@ -162,7 +162,8 @@ export class TieredStore implements CacheStore {
    * `publish` resolves to the number of subscribers Redis delivered it to, this process's own included.
    */
   private async publishing(publish: (id: string) => Promise<number>): Promise<void> {
-    const waits = this.live && this.deliveryWaitMs > 0;
+    // Without our own subscription no acknowledgement can reach us: then the full wait gives others time.
+    const waits = this.deliveryWaitMs > 0;
     const id = `${this.nextMessageId()}@${this.instance}`;
     const delivery: Delivery = { acknowledged: 0, expected: Infinity, done: () => {} };
     const confirmed = new Promise<void>((resolve) => (delivery.done = resolve));

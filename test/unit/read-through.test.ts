@@ -119,8 +119,8 @@ describe("ReadThrough.read", () => {
   it("loads on a miss, then serves the hit without loading", async () => {
     const { reads, plan, stats } = setup();
     const db = database();
-    const first = await reads.read(plan(), db.load);
-    const second = await reads.read(plan(), db.load);
+    const first = await reads.read(plan(), db);
+    const second = await reads.read(plan(), db);
     expect(db.calls).toBe(1);
     expect(second).toStrictEqual(first);
     expect(stats()).toMatchObject({ hits: 1, l1Hits: 1, misses: 1, fills: 1, byModel: { User: { hits: 1, misses: 1 } } });
@@ -129,35 +129,35 @@ describe("ReadThrough.read", () => {
   it("keys reads by their args", async () => {
     const { reads, plan } = setup();
     const db = database();
-    await reads.read(plan({ where: { id: 1 } }), db.load);
-    await reads.read(plan({ where: { id: 2 } }), db.load);
-    await reads.read(plan({ where: { id: 1 } }), db.load);
+    await reads.read(plan({ where: { id: 1 } }), db);
+    await reads.read(plan({ where: { id: 2 } }), db);
+    await reads.read(plan({ where: { id: 1 } }), db);
     expect(db.calls).toBe(2);
   });
 
   it("serves each hit as a fresh copy that callers may mutate", async () => {
     const { reads, plan } = setup();
     const db = database();
-    await reads.read(plan(), db.load);
-    const hit = (await reads.read(plan(), db.load)) as { email: string; createdAt: Date };
+    await reads.read(plan(), db);
+    const hit = (await reads.read(plan(), db)) as { email: string; createdAt: Date };
     hit.email = "mutated";
     hit.createdAt.setTime(5);
-    expect(await reads.read(plan(), db.load)).toStrictEqual({ id: 1, email: "a@x.io", createdAt: new Date(0) });
+    expect(await reads.read(plan(), db)).toStrictEqual({ id: 1, email: "a@x.io", createdAt: new Date(0) });
   });
 
   it("caches what the database returned, even if the first caller mutates its result", async () => {
     const { reads, plan } = setup();
     const db = database();
-    const first = (await reads.read(plan(), db.load)) as { email: string };
+    const first = (await reads.read(plan(), db)) as { email: string };
     first.email = "mutated";
-    expect(await reads.read(plan(), db.load)).toMatchObject({ email: "a@x.io" });
+    expect(await reads.read(plan(), db)).toMatchObject({ email: "a@x.io" });
   });
 
   it("runs concurrent identical misses once and gives each caller its own copy", async () => {
     const { reads, plan, stats } = setup();
     const db = database();
     db.manual = true;
-    const results = Promise.all([reads.read(plan(), db.load), reads.read(plan(), db.load), reads.read(plan(), db.load)]);
+    const results = Promise.all([reads.read(plan(), db), reads.read(plan(), db), reads.read(plan(), db)]);
     expect(db.calls).toBe(1);
     db.pending[0]!.resolve({ id: 1, tags: ["a"], createdAt: new Date(0) });
     const [a, b, c] = (await results) as { tags: string[] }[];
@@ -174,8 +174,8 @@ describe("ReadThrough.read", () => {
     const { reads, plan, stats, store } = setup();
     const db = database();
     db.manual = true;
-    const first = reads.read(plan(), db.load);
-    const joined = reads.read(plan(), db.load);
+    const first = reads.read(plan(), db);
+    const joined = reads.read(plan(), db);
     const failure = new Error("connection reset");
     db.pending[0]!.reject(failure);
     await expect(first).rejects.toBe(failure);
@@ -185,7 +185,7 @@ describe("ReadThrough.read", () => {
     expect((store as MemoryStore).size).toBe(0);
 
     db.manual = false;
-    await reads.read(plan(), db.load);
+    await reads.read(plan(), db);
     expect(db.calls).toBe(2);
   });
 
@@ -193,14 +193,14 @@ describe("ReadThrough.read", () => {
     const { reads, plan, stats, store } = setup();
     const db = database();
     db.manual = true;
-    const read = reads.read(plan(), db.load);
+    const read = reads.read(plan(), db);
     await store.bump([stampKey("pc", "r:User:id=#1")]);
     db.pending[0]!.resolve({ id: 1, email: "old@x.io" });
     expect(await read).toEqual({ id: 1, email: "old@x.io" });
     expect(stats()).toMatchObject({ fills: 0, fillsRefused: 1 });
 
     db.manual = false;
-    expect(await reads.read(plan(), db.load)).toMatchObject({ email: "a@x.io" });
+    expect(await reads.read(plan(), db)).toMatchObject({ email: "a@x.io" });
     expect(db.calls).toBe(2);
   });
 
@@ -208,25 +208,25 @@ describe("ReadThrough.read", () => {
     const { reads, plan, store } = setup();
     const db = database();
     db.manual = true;
-    const before = reads.read(plan(), db.load);
+    const before = reads.read(plan(), db);
     await store.bump([stampKey("pc", "u:User")]);
-    const after = reads.read(plan(), db.load);
+    const after = reads.read(plan(), db);
     expect(db.calls).toBe(2);
     db.pending[0]!.resolve({ id: 1, email: "old@x.io" });
     db.pending[1]!.resolve({ id: 1, email: "new@x.io" });
     expect(await before).toMatchObject({ email: "old@x.io" });
     expect(await after).toMatchObject({ email: "new@x.io" });
-    expect(await reads.read(plan(), db.load)).toMatchObject({ email: "new@x.io" });
+    expect(await reads.read(plan(), db)).toMatchObject({ email: "new@x.io" });
   });
 
   it("misses after a bump of one of the read's stamps, and keeps other reads cached", async () => {
     const { reads, plan, store } = setup();
     const db = database();
-    await reads.read(plan({ where: { id: 1 } }), db.load);
-    await reads.read(plan({ where: { id: 2 } }), db.load);
+    await reads.read(plan({ where: { id: 1 } }), db);
+    await reads.read(plan({ where: { id: 2 } }), db);
     await store.bump([stampKey("pc", "r:User:id=#1")]);
-    await reads.read(plan({ where: { id: 1 } }), db.load);
-    await reads.read(plan({ where: { id: 2 } }), db.load);
+    await reads.read(plan({ where: { id: 1 } }), db);
+    await reads.read(plan({ where: { id: 2 } }), db);
     expect(db.calls).toBe(3);
   });
 
@@ -234,9 +234,9 @@ describe("ReadThrough.read", () => {
     const { reads, plan, store } = setup();
     const db = database();
     const tagged = { ...POLICY, tags: ["feed"] };
-    await reads.read(plan({}, tagged, "Post", "findMany"), db.load);
+    await reads.read(plan({}, tagged, "Post", "findMany"), db);
     await store.bump([stampKey("pc", "t:feed")]);
-    await reads.read(plan({}, tagged, "Post", "findMany"), db.load);
+    await reads.read(plan({}, tagged, "Post", "findMany"), db);
     expect(db.calls).toBe(2);
   });
 
@@ -246,11 +246,11 @@ describe("ReadThrough.read", () => {
     const { reads, plan, stats } = setup();
     const policy = policyOf({ ttlMs: 1000, swrMs: 10_000 });
     const db = database();
-    await reads.read(plan(BY_ID, policy), db.load);
+    await reads.read(plan(BY_ID, policy), db);
 
     vi.setSystemTime(Date.now() + 2000);
     db.manual = true;
-    const stale = await Promise.all([reads.read(plan(BY_ID, policy), db.load), reads.read(plan(BY_ID, policy), db.load), reads.read(plan(BY_ID, policy), db.load)]);
+    const stale = await Promise.all([reads.read(plan(BY_ID, policy), db), reads.read(plan(BY_ID, policy), db), reads.read(plan(BY_ID, policy), db)]);
     for (const value of stale) expect(value).toMatchObject({ email: "a@x.io" });
     expect(db.calls).toBe(2);
     expect(stats()).toMatchObject({ hits: 3, stale: 3 });
@@ -258,7 +258,7 @@ describe("ReadThrough.read", () => {
     db.pending[0]!.resolve({ id: 1, email: "refreshed@x.io" });
     await settle();
     expect(stats().fills).toBe(2);
-    expect(await reads.read(plan(BY_ID, policy), db.load)).toMatchObject({ email: "refreshed@x.io" });
+    expect(await reads.read(plan(BY_ID, policy), db)).toMatchObject({ email: "refreshed@x.io" });
     expect(db.calls).toBe(2);
     expect(stats()).toMatchObject({ hits: 4, stale: 3 });
   });
@@ -269,14 +269,14 @@ describe("ReadThrough.read", () => {
     const { reads, plan, errors } = setup();
     const policy = policyOf({ ttlMs: 1000, swrMs: 10_000 });
     const db = database();
-    await reads.read(plan(BY_ID, policy), db.load);
+    await reads.read(plan(BY_ID, policy), db);
     vi.setSystemTime(Date.now() + 2000);
     db.manual = true;
-    await reads.read(plan(BY_ID, policy), db.load);
+    await reads.read(plan(BY_ID, policy), db);
     db.pending[0]!.reject(new Error("db down"));
     await settle();
     expect(errors.map((e) => e.context.operation)).toEqual(["refresh"]);
-    expect(await reads.read(plan(BY_ID, policy), db.load)).toMatchObject({ email: "a@x.io" });
+    expect(await reads.read(plan(BY_ID, policy), db)).toMatchObject({ email: "a@x.io" });
   });
 
   it("misses once the entry is older than ttl + swr", async () => {
@@ -285,32 +285,32 @@ describe("ReadThrough.read", () => {
     const { reads, plan } = setup();
     const policy = policyOf({ ttlMs: 1000, swrMs: 1000 });
     const db = database();
-    await reads.read(plan(BY_ID, policy), db.load);
+    await reads.read(plan(BY_ID, policy), db);
     vi.setSystemTime(Date.now() + 2000);
-    await reads.read(plan(BY_ID, policy), db.load);
+    await reads.read(plan(BY_ID, policy), db);
     expect(db.calls).toBe(2);
   });
 
   it("bypasses the cache while degraded: no lookup, no fill", async () => {
     const { reads, plan, stats, state, store } = setup();
     const db = database();
-    await reads.read(plan(), db.load);
+    await reads.read(plan(), db);
     state.degraded = true;
-    await reads.read(plan(), db.load);
-    await reads.read(plan({ where: { id: 2 } }), db.load);
+    await reads.read(plan(), db);
+    await reads.read(plan({ where: { id: 2 } }), db);
     expect(db.calls).toBe(3);
     expect(stats()).toMatchObject({ bypasses: 2, hits: 0, misses: 1 });
     expect((store as MemoryStore).size).toBe(1);
     state.degraded = false;
-    await reads.read(plan(), db.load);
+    await reads.read(plan(), db);
     expect(db.calls).toBe(3);
   });
 
   it("serves an oversize result without caching it, and counts it", async () => {
     const { reads, plan, stats, store } = setup({ maxEntryBytes: 64 });
     const db = database(() => ({ id: 1, bio: "x".repeat(100) }));
-    await reads.read(plan(), db.load);
-    expect(await reads.read(plan(), db.load)).toEqual({ id: 1, bio: "x".repeat(100) });
+    await reads.read(plan(), db);
+    expect(await reads.read(plan(), db)).toEqual({ id: 1, bio: "x".repeat(100) });
     expect(db.calls).toBe(2);
     expect(stats()).toMatchObject({ oversize: 2, fills: 0 });
     expect((store as MemoryStore).size).toBe(0);
@@ -320,10 +320,10 @@ describe("ReadThrough.read", () => {
     const { reads, plan, stats } = setup({ maxEntryBytes: 40 });
     // Encoded as {"v":"€€€€€€€€€€€€"}: 19 UTF-16 units, but 43 bytes (each € takes 3).
     const db = database(() => "€".repeat(12));
-    await reads.read(plan(), db.load);
+    await reads.read(plan(), db);
     expect(stats().oversize).toBe(1);
     const ascii = database(() => "e".repeat(12));
-    await reads.read(plan({ where: { id: 2 } }), ascii.load);
+    await reads.read(plan({ where: { id: 2 } }), ascii);
     expect(stats()).toMatchObject({ oversize: 1, fills: 1 });
   });
 
@@ -343,7 +343,7 @@ describe("ReadThrough.read", () => {
     };
     const { reads, plan, errors } = setup({ store: broken });
     const db = database();
-    expect(await reads.read(plan(), db.load)).toMatchObject({ id: 1 });
+    expect(await reads.read(plan(), db)).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
     expect(errors.length).toBeGreaterThan(0);
     for (const { error, context } of errors) {
@@ -364,7 +364,7 @@ describe("ReadThrough.read", () => {
     };
     const { reads, plan, errors, stats } = setup({ store: failing });
     const db = database();
-    expect(await reads.read(plan(), db.load)).toMatchObject({ id: 1 });
+    expect(await reads.read(plan(), db)).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
     expect(errors.map((e) => e.context.operation)).toEqual(["lookup"]);
     expect(stats().errors).toBe(1);
@@ -384,7 +384,7 @@ describe("ReadThrough.read", () => {
     };
     const { reads, plan, errors } = setup({ store });
     const db = database();
-    expect(await reads.read(plan(), db.load)).toMatchObject({ id: 1 });
+    expect(await reads.read(plan(), db)).toMatchObject({ id: 1 });
     expect(errors[0]!.context).toEqual({ operation: "fill", model: "User", key: plan().key });
   });
 
@@ -403,10 +403,10 @@ describe("ReadThrough.read", () => {
     };
     const { reads, plan, stats } = setup({ store: remote });
     const db = database();
-    await Promise.all([1, 2, 3].map((id) => reads.read(plan({ where: { id } }), db.load)));
+    await Promise.all([1, 2, 3].map((id) => reads.read(plan({ where: { id } }), db)));
     expect(batches).toHaveLength(1);
     expect(batches[0]).toHaveLength(3);
-    await Promise.all([1, 2, 3].map((id) => reads.read(plan({ where: { id } }), db.load)));
+    await Promise.all([1, 2, 3].map((id) => reads.read(plan({ where: { id } }), db)));
     expect(db.calls).toBe(3);
     expect(stats()).toMatchObject({ hits: 3, l1Hits: 0 });
   });
@@ -426,7 +426,7 @@ describe("ReadThrough.read", () => {
     };
     const { reads, plan } = setup({ store: remote });
     const unbatched = policyOf({ ttlMs: 60_000, batch: false });
-    await Promise.all([1, 2, 3].map((id) => reads.read(plan({ where: { id } }, unbatched), database().load)));
+    await Promise.all([1, 2, 3].map((id) => reads.read(plan({ where: { id } }, unbatched), database())));
     expect(batches).toEqual([1, 1, 1]);
   });
 
@@ -436,10 +436,10 @@ describe("ReadThrough.read", () => {
     const [found] = (await store.lookup([{ key: read.key, stamps: read.stamps, lifeMs: 60_000 }])) as LookupResult[];
     await store.fill({ key: read.key, stamps: read.stamps, fence: found!.fence, value: "{not json", ttlMs: 60_000, swrMs: 0, loadMs: 1 });
     const db = database();
-    expect(await reads.read(read, db.load)).toMatchObject({ id: 1 });
+    expect(await reads.read(read, db)).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
     expect(errors.map((e) => e.context)).toEqual([{ operation: "decode", model: "User", key: read.key }]);
-    expect(await reads.read(read, db.load)).toMatchObject({ id: 1 });
+    expect(await reads.read(read, db)).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
   });
 
@@ -447,8 +447,8 @@ describe("ReadThrough.read", () => {
     const { reads, plan, errors, stats } = setup();
     const db = database(() => ({ id: 1, weird: () => 1 }));
     db.manual = true;
-    const first = reads.read(plan(), db.load);
-    const joined = reads.read(plan(), db.load);
+    const first = reads.read(plan(), db);
+    const joined = reads.read(plan(), db);
     db.pending[0]!.resolve({ id: 1, weird: Symbol("x") });
     await first;
     // A joiner cannot get a copy of what could not be encoded, so it asks the database itself.
@@ -485,18 +485,18 @@ describe("ReadThrough early refresh (XFetch)", () => {
     vi.spyOn(Math, "random").mockReturnValue(1 - Math.exp(-2));
     const { reads, read, stats } = await cachedWith({ earlyRefresh: 1 }, 100, 150);
     const db = database();
-    expect(await reads.read(read, db.load)).toEqual({ id: 1, v: "cached" });
+    expect(await reads.read(read, db)).toEqual({ id: 1, v: "cached" });
     expect(db.calls).toBe(1);
     await settle();
     expect(stats()).toMatchObject({ hits: 1, stale: 0, fills: 1 });
-    expect(await reads.read(read, db.load)).toMatchObject({ email: "a@x.io" });
+    expect(await reads.read(read, db)).toMatchObject({ email: "a@x.io" });
   });
 
   it("does not refresh while the draw leaves more time than that", async () => {
     vi.spyOn(Math, "random").mockReturnValue(1 - Math.exp(-2));
     const { reads, read } = await cachedWith({ earlyRefresh: 1 }, 100, 250);
     const db = database();
-    await reads.read(read, db.load);
+    await reads.read(read, db);
     expect(db.calls).toBe(0);
   });
 
@@ -504,7 +504,7 @@ describe("ReadThrough early refresh (XFetch)", () => {
     vi.spyOn(Math, "random").mockReturnValue(1 - Math.exp(-2));
     const { reads, read } = await cachedWith({ earlyRefresh: 2 }, 100, 350);
     const db = database();
-    await reads.read(read, db.load);
+    await reads.read(read, db);
     expect(db.calls).toBe(1);
   });
 
@@ -512,7 +512,7 @@ describe("ReadThrough early refresh (XFetch)", () => {
     vi.spyOn(Math, "random").mockReturnValue(0.999999);
     const { reads, read } = await cachedWith({ earlyRefresh: 0 }, 100, 1);
     const db = database();
-    await reads.read(read, db.load);
+    await reads.read(read, db);
     expect(db.calls).toBe(0);
   });
 
@@ -520,7 +520,7 @@ describe("ReadThrough early refresh (XFetch)", () => {
     vi.spyOn(Math, "random").mockReturnValue(0.999999);
     const { reads, read } = await cachedWith({ earlyRefresh: 1 }, 100, 1, policyOf({ ttlMs: 1000, swrMs: 5000 }));
     const db = database();
-    await reads.read(read, db.load);
+    await reads.read(read, db);
     expect(db.calls).toBe(0);
   });
 
@@ -529,7 +529,7 @@ describe("ReadThrough early refresh (XFetch)", () => {
     const { reads, read } = await cachedWith({ earlyRefresh: 1 }, 100, 100);
     const db = database();
     db.manual = true;
-    await Promise.all([reads.read(read, db.load), reads.read(read, db.load), reads.read(read, db.load)]);
+    await Promise.all([reads.read(read, db), reads.read(read, db), reads.read(read, db)]);
     expect(db.calls).toBe(1);
     db.pending[0]!.resolve({ id: 1 });
     await settle();
@@ -543,10 +543,10 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
     const { reads, plan, stats } = setup();
     const hot = policyOf({ ttlMs: 1000, swrMs: 0, refreshAhead: 0.5, hotThreshold: 2 });
     const db = database();
-    await reads.read(plan(BY_ID, hot), db.load);
-    await reads.read(plan(BY_ID, hot), db.load); // hit 1, 1000 ms left
+    await reads.read(plan(BY_ID, hot), db);
+    await reads.read(plan(BY_ID, hot), db); // hit 1, 1000 ms left
     vi.setSystemTime(Date.now() + 600);
-    await reads.read(plan(BY_ID, hot), db.load); // hit 2, 400 ms left: hot and due
+    await reads.read(plan(BY_ID, hot), db); // hit 2, 400 ms left: hot and due
     expect(db.calls).toBe(2);
     await settle();
     expect(stats().fills).toBe(2);
@@ -560,15 +560,15 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
     const { reads, plan } = setup();
     const hot = policyOf({ ttlMs: 1000, swrMs: 0, refreshAhead: 0.5, hotThreshold: 3 });
     const db = database();
-    await reads.read(plan(BY_ID, hot), db.load);
-    await reads.read(plan(BY_ID, hot), db.load);
-    await reads.read(plan(BY_ID, hot), db.load);
+    await reads.read(plan(BY_ID, hot), db);
+    await reads.read(plan(BY_ID, hot), db);
+    await reads.read(plan(BY_ID, hot), db);
     vi.setSystemTime(Date.now() + 600);
-    await reads.read(plan(BY_ID, hot), db.load); // third hit, 400 ms left: refreshed and stored again
+    await reads.read(plan(BY_ID, hot), db); // third hit, 400 ms left: refreshed and stored again
     await settle();
     expect(db.calls).toBe(2);
     vi.setSystemTime(Date.now() + 600);
-    await reads.read(plan(BY_ID, hot), db.load); // first hit since that store
+    await reads.read(plan(BY_ID, hot), db); // first hit since that store
     expect(db.calls).toBe(2);
   });
 
@@ -578,10 +578,10 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
     const { reads, plan } = setup();
     const hot = policyOf({ ttlMs: 1000, swrMs: 0, refreshAhead: 0.5, hotThreshold: 3 });
     const db = database();
-    await reads.read(plan(BY_ID, hot), db.load);
+    await reads.read(plan(BY_ID, hot), db);
     vi.setSystemTime(Date.now() + 900);
-    await reads.read(plan(BY_ID, hot), db.load);
-    await reads.read(plan(BY_ID, hot), db.load);
+    await reads.read(plan(BY_ID, hot), db);
+    await reads.read(plan(BY_ID, hot), db);
     expect(db.calls).toBe(1);
   });
 
@@ -591,9 +591,9 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
     const { reads, plan } = setup();
     const hot = policyOf({ ttlMs: 1000, swrMs: 0, refreshAhead: 0.2, hotThreshold: 1 });
     const db = database();
-    await reads.read(plan(BY_ID, hot), db.load);
+    await reads.read(plan(BY_ID, hot), db);
     vi.setSystemTime(Date.now() + 700);
-    for (let i = 0; i < 5; i++) await reads.read(plan(BY_ID, hot), db.load);
+    for (let i = 0; i < 5; i++) await reads.read(plan(BY_ID, hot), db);
     expect(db.calls).toBe(1);
   });
 });
@@ -660,7 +660,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 2000 });
     const db = database();
-    await reads.read(plan(), db.load);
+    await reads.read(plan(), db);
     expect(store.requests[0]!.lease).toMatchObject({ ms: 2000 });
     expect(store.taken).toHaveLength(1);
     expect(store.fills).toHaveLength(1);
@@ -671,7 +671,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
   it("gives every lookup its own lease token", async () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 2000 });
-    await Promise.all([1, 2].map((id) => reads.read(plan({ where: { id } }), database().load)));
+    await Promise.all([1, 2].map((id) => reads.read(plan({ where: { id } }), database())));
     const tokens = store.requests.map((request) => request.lease!.token);
     expect(new Set(tokens).size).toBe(tokens.length);
   });
@@ -682,7 +682,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const read = plan();
     store.holdLease(read.key);
     const db = database();
-    const result = reads.read(read, db.load);
+    const result = reads.read(read, db);
     await vi.advanceTimersByTimeAsync(50);
     expect(db.calls).toBe(0);
     await store.fillAsOther(read.key, read.stamps, { id: 1, email: "from-other@x.io" });
@@ -697,7 +697,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const read = plan();
     store.holdLease(read.key);
     const db = database();
-    const result = reads.read(read, db.load);
+    const result = reads.read(read, db);
     await vi.advanceTimersByTimeAsync(190);
     expect(db.calls).toBe(0);
     await vi.advanceTimersByTimeAsync(20);
@@ -708,7 +708,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
   it("releases its lease when the load fails, so other processes need not wait for it to expire", async () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 2000 });
-    await expect(reads.read(plan(), () => Promise.reject(new Error("db down")))).rejects.toThrow("db down");
+    await expect(reads.read(plan(), { load: () => Promise.reject(new Error("db down")) })).rejects.toThrow("db down");
     await vi.advanceTimersByTimeAsync(0);
     expect(store.released).toEqual([[plan().key, store.taken[0]]]);
   });
@@ -716,7 +716,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
   it("releases its lease when the result is too large to store", async () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 2000, maxEntryBytes: 10 });
-    await reads.read(plan(), database().load);
+    await reads.read(plan(), database());
     await vi.advanceTimersByTimeAsync(0);
     expect(store.fills).toEqual([]);
     expect(store.released).toEqual([[plan().key, store.taken[0]]]);
@@ -729,7 +729,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const slow: CacheStore = { ...store, lookup: (requests) => (sent.push(...requests), new Promise(() => {})) };
     const { reads, plan, errors } = setup({ store: slow, leaseMs: 2000, timeoutMs: 50 });
     const db = database();
-    const result = reads.read(plan(), db.load);
+    const result = reads.read(plan(), db);
     await vi.advanceTimersByTimeAsync(50);
     expect(await result).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
@@ -741,7 +741,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const store = leasingStore();
     const { release: _release, ...withoutRelease } = store;
     const { reads, plan } = setup({ store: withoutRelease, leaseMs: 2000 });
-    await reads.read(plan(), database().load);
+    await reads.read(plan(), database());
     expect(store.requests[0]!.lease).toBeUndefined();
   });
 
@@ -754,11 +754,11 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     const read = plan();
     store.holdLease(read.key);
     const db = database();
-    const waiting = reads.read(read, db.load); // another process holds the lease: this flight polls
+    const waiting = reads.read(read, db); // another process holds the lease: this flight polls
     await settle();
     expect(store.requests).toHaveLength(1);
     store.dropLease(read.key); // ...which then gives it up
-    const joiner = reads.read(read, db.load); // takes the lease, and joins the polling flight
+    const joiner = reads.read(read, db); // takes the lease, and joins the polling flight
     await vi.advanceTimersByTimeAsync(250);
     await Promise.all([waiting, joiner]);
     // Every lease this process took was filled under or released (the flight may take one more after the
@@ -773,7 +773,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
   it("asks for no lease with leaseMs 0", async () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 0 });
-    await reads.read(plan(), database().load);
+    await reads.read(plan(), database());
     expect(store.requests[0]!.lease).toBeUndefined();
     expect(store.fills[0]!.lease).toBeUndefined();
   });
