@@ -26,7 +26,7 @@ export class StoreGuard {
 
   /** One round trip for many lookups; `undefined` on failure. */
   async lookup(requests: readonly LookupRequest[], model: string): Promise<LookupResult[] | undefined> {
-    return this.guard("lookup", () => this.store.lookup(requests), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
+    return this.guard("lookup", (signal) => this.store.lookup(requests, signal), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
   }
 
   /** Whether the entry was stored; false on failure. */
@@ -52,16 +52,19 @@ export class StoreGuard {
     return (await this.guard("invalidate", () => this.store.bump(stamps).then(() => true), false)) ?? false;
   }
 
-  private async guard<T, F>(operation: string, call: () => Promise<T>, fallback: F, model?: string, key?: string): Promise<T | F> {
+  private async guard<T, F>(operation: string, call: (signal: AbortSignal) => Promise<T>, fallback: F, model?: string, key?: string): Promise<T | F> {
     let timer: NodeJS.Timeout | undefined;
+    // Aborted when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease
+    // say, the caller has already undone).
+    const abandoned = new AbortController();
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs} ms`)),
-          this.timeoutMs,
-        );
+        timer = setTimeout(() => {
+          abandoned.abort();
+          reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs} ms`));
+        }, this.timeoutMs);
       });
-      return await Promise.race([call(), timeout]);
+      return await Promise.race([call(abandoned.signal), timeout]);
     } catch (error) {
       this.report(error, { operation, ...(model && { model }), ...(key && { key }) });
       return fallback;

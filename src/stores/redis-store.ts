@@ -11,6 +11,7 @@ export interface RedisClientLike {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
+  mget(...keys: string[]): Promise<(string | null)[]>;
   /** Used by the tiered store to acknowledge invalidations. */
   publish?(channel: string, message: string): Promise<number>;
   /** A new connection with the same options (for the tiered store's invalidation subscriber). */
@@ -32,19 +33,22 @@ export interface RedisStoreOptions {
   client: RedisClientLike;
 }
 
-// Reads every request's stamps (creating missing ones with a fresh token), then its entry, and returns the entry
-// only when it was filled under exactly the current stamps; where the entry is missing or stale and the request
-// asks for it, takes the key's lease (SET NX PX). One script call answers a whole batch, atomically.
-// KEYS: per request, the entry key, its lease key, then its stamp keys. ARGV: call token, request count, then per
-// request its stamp count, the lifetime (ms) of stamps it creates, the lease time (ms, 0 for none) and token.
-// Returns: Redis time (ms), then per request the fence, the entry ("" if absent or filled under other stamps), the
-// lease ("" none asked or needed, "-" held by another caller, "+" taken) and the entry's remaining life (ms, or -1).
+// Entries are "fence \n fresh-until \n expires-at \n load ms \n value", times in ms on the app's clock (freshness
+// and swr are decided by the app; Redis's own expiry, PX, removes the entry at the end for good).
+
+// A lookup's second step, for requests the first (one MGET) could not answer: reads each request's stamps,
+// creating missing ones with a fresh token, then its entry, and returns the entry only when it was filled under
+// exactly the current stamps; where the entry is missing or stale and the request asks for it, takes the key's
+// lease (SET NX PX). Atomic for the whole batch.
+// KEYS: per request, the entry key, its lease key, then its stamp keys. ARGV: call token, now (ms), request count,
+// then per request its stamp count, the lifetime (ms) of stamps it creates, the lease time (ms, 0 for none) and
+// token. Returns per request the fence, the entry ("" if absent or filled under other stamps) and the lease ("" none
+// asked or needed, "-" held by another caller, "+" taken).
 const LOOKUP = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out = { now }
-local k, a, created = 1, 3, 0
-for i = 1, tonumber(ARGV[2]) do
+local now = tonumber(ARGV[2])
+local out = {}
+local k, a, created = 1, 4, 0
+for i = 1, tonumber(ARGV[3]) do
   local n, life, leaseMs, leaseToken = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
   a = a + 4
   local parts = {}
@@ -68,15 +72,14 @@ for i = 1, tonumber(ARGV[2]) do
   out[#out + 1] = fence
   out[#out + 1] = e or ''
   out[#out + 1] = lease
-  out[#out + 1] = e and redis.call('PTTL', KEYS[k]) or -1
   k = k + n + 2
 end
 return out
 `;
 
 // Stores an entry only if its stamps still equal the fence taken before the database read, makes sure the stamps
-// outlive the entry, and releases the lease the lookup took. KEYS: entry, lease, then stamps. ARGV: fence, ttl ms,
-// swr ms, load ms, value, lease token ("" for none). The entry is "fence \n fresh-until (Redis ms) \n load ms \n value".
+// outlive the entry, and releases the lease the lookup took. KEYS: entry, lease, then stamps. ARGV: fence,
+// fresh-until, expires-at, load ms, value, lease token ("" for none), lifetime (ms).
 const FILL = `
 local function release()
   if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) == ARGV[6] then redis.call('DEL', KEYS[2]) end
@@ -88,11 +91,8 @@ for j = 3, #KEYS do
   parts[j - 2] = v
 end
 if table.concat(parts, ',') ~= ARGV[1] then release() return 0 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-local life = ttl + tonumber(ARGV[3])
-redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. string.format('%.0f', now + ttl) .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5], 'PX', life)
+local life = tonumber(ARGV[7])
+redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5], 'PX', life)
 for j = 3, #KEYS do
   local p = redis.call('PTTL', KEYS[j])
   if p >= 0 and p < life then redis.call('PEXPIRE', KEYS[j], life) end
@@ -112,7 +112,8 @@ return redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. table.concat(KEYS, '\\
 // A write's invalidation plus write-through: checks the guard stamps, advances the write's stamps, and only if the
 // guard held stores each fill under fresh stamps; then publishes like BUMP_AND_PUBLISH when a channel is given.
 // KEYS: guard stamps, bumped stamps, then per fill its entry key and stamps. ARGV: guard count, bump count, fill
-// count, guard fence, token, channel ("" for none), message id, then per fill its stamp count, ttl ms, swr ms, value.
+// count, guard fence, token, channel ("" for none), message id, now (ms), then per fill its stamp count, ttl ms,
+// swr ms, value.
 const WRITE_THROUGH = `
 local g, b, f = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local parts = {}
@@ -120,9 +121,8 @@ for j = 1, g do parts[j] = redis.call('GET', KEYS[j]) or '' end
 local holds = table.concat(parts, ',') == ARGV[4]
 if b > 0 then redis.call('DEL', unpack(KEYS, g + 1, g + b)) end
 if holds then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local k, a, created = g + b + 1, 8, 0
+  local now = tonumber(ARGV[8])
+  local k, a, created = g + b + 1, 9, 0
   for i = 1, f do
     local n, ttl, swr, value = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
     a = a + 4
@@ -140,7 +140,7 @@ if holds then
       end
       fence[j] = v
     end
-    redis.call('SET', KEYS[k], table.concat(fence, ',') .. '\\n' .. string.format('%.0f', now + ttl) .. '\\n0\\n' .. value, 'PX', life)
+    redis.call('SET', KEYS[k], table.concat(fence, ',') .. '\\n' .. string.format('%.0f', now + ttl) .. '\\n' .. string.format('%.0f', now + life) .. '\\n0\\n' .. value, 'PX', life)
     k = k + n + 1
   end
 end
@@ -158,8 +158,8 @@ return 0
 `;
 
 /**
- * A store in Redis, shared by every process using the same prefix. Each lookup batch is one script call (one
- * round trip); a fill is one script call; a bump is one DEL of the stamps. All of a namespace's keys carry the
+ * A store in Redis, shared by every process using the same prefix. A batch of lookups is one MGET (one round
+ * trip) when they hit, plus one script call for those that miss; a fill is one script call; a bump is one DEL. All of a namespace's keys carry the
  * `{prefix}` hash tag, so each script's keys live in one slot and the store also runs on Redis Cluster.
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
@@ -174,26 +174,59 @@ export class RedisStore implements CacheStore {
 
   constructor(options: RedisStoreOptions) {
     const client = options?.client;
-    if (!client || typeof client.evalsha !== "function" || typeof client.del !== "function") {
+    if (!client || typeof client.evalsha !== "function" || typeof client.mget !== "function" || typeof client.del !== "function") {
       throw new CacheConfigError("redisStore.client", "must be an ioredis client (new Redis(url) or new Cluster(nodes))");
     }
     this.client = client;
   }
 
-  async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]> {
+  /**
+   * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
+   * rest go through the LOOKUP script in a second round trip.
+   */
+  async lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]> {
+    this.ensureReady("lookup");
+    const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
+    const values = await this.client.mget(...requests.map((request) => request.key), ...stamps);
+    const now = Date.now();
+    const tokens = new Map<string, string | null>(stamps.map((stamp, i) => [stamp, values[requests.length + i] ?? null]));
+    const results: LookupResult[] = new Array(requests.length);
+    const rest: number[] = [];
+    requests.forEach((request, i) => {
+      const parts = request.stamps.map((stamp) => tokens.get(stamp));
+      if (parts.some((token) => token == null)) return void rest.push(i);
+      const fence = parts.join(",");
+      const entry = values[i];
+      const found = entry != null && entry.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
+      // Missing or stale: the lease, when asked for, needs the script.
+      if (request.lease && (found.value === undefined || found.freshForMs! <= 0)) return void rest.push(i);
+      results[i] = found;
+    });
+    if (rest.length === 0) return results;
+    if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
     const keys: string[] = [];
-    const args: (string | number)[] = [this.nextToken(), requests.length];
-    for (const request of requests) {
+    const args: (string | number)[] = [this.nextToken(), now, rest.length];
+    for (const i of rest) {
+      const request = requests[i]!;
       keys.push(request.key, leaseKey(request.key), ...request.stamps);
       args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)), Math.ceil(request.lease?.ms ?? 0), request.lease?.token ?? "");
     }
-    const reply = (await this.run("lookup", LOOKUP, keys, args)) as (string | number)[];
-    const now = Number(reply[0]);
-    return requests.map((_, i) => parseLookup(reply.slice(1 + 4 * i, 5 + 4 * i), now));
+    const reply = (await this.run("lookup", LOOKUP, keys, args)) as string[];
+    const later = Date.now();
+    rest.forEach((i, j) => {
+      const [fence, entry, lease] = [reply[3 * j]!, reply[3 * j + 1]!, reply[3 * j + 2]!];
+      const found: LookupResult = entry === "" ? { fence } : parseEntry(fence, entry, later);
+      if (lease === "-") found.leaseBusy = true;
+      else if (lease === "+") found.leased = true;
+      results[i] = found;
+    });
+    return results;
   }
 
   async fill(request: FillRequest): Promise<boolean> {
-    const args = [request.fence, Math.ceil(request.ttlMs), Math.ceil(request.swrMs), Math.round(request.loadMs), request.value, request.lease ?? ""];
+    const now = Date.now();
+    const life = Math.ceil(request.ttlMs + request.swrMs);
+    const args = [request.fence, Math.round(now + request.ttlMs), now + life, Math.round(request.loadMs), request.value, request.lease ?? "", life];
     return (await this.run("fill", FILL, [request.key, leaseKey(request.key), ...request.stamps], args)) === 1;
   }
 
@@ -214,7 +247,7 @@ export class RedisStore implements CacheStore {
   /** `writeThrough`, also publishing like `bumpAndPublish`; `receivers` is how many subscribers got the message. */
   async writeThroughAndPublish(request: WriteThroughRequest, channel: string, id: string): Promise<{ stored: boolean; receivers: number }> {
     const keys = [...request.guard.stamps, ...request.bump];
-    const args: (string | number)[] = [request.guard.stamps.length, request.bump.length, request.fills.length, request.guard.fence, this.nextToken(), channel, id];
+    const args: (string | number)[] = [request.guard.stamps.length, request.bump.length, request.fills.length, request.guard.fence, this.nextToken(), channel, id, Date.now()];
     for (const fill of request.fills) {
       keys.push(fill.key, ...fill.stamps);
       args.push(fill.stamps.length, Math.ceil(fill.ttlMs), Math.ceil(fill.swrMs), fill.value);
@@ -269,20 +302,16 @@ function leaseKey(key: string): string {
   return key.replace("}:e:", "}:l:");
 }
 
-function parseLookup([rawFence, rawEntry, rawLease, lifeMs]: (string | number)[], now: number): LookupResult {
-  const fence = String(rawFence);
-  const entry = String(rawEntry);
-  const lease = String(rawLease);
-  const result: LookupResult = { fence };
-  if (lease === "-") result.leaseBusy = true;
-  else if (lease === "+") result.leased = true;
-  if (entry === "") return result;
+function parseEntry(fence: string, entry: string, now: number): LookupResult {
   const a = fence.length + 1;
   const b = entry.indexOf("\n", a);
   const c = entry.indexOf("\n", b + 1);
-  result.value = entry.slice(c + 1);
-  result.freshForMs = Number(entry.slice(a, b)) - now;
-  result.loadMs = Number(entry.slice(b + 1, c));
-  result.lifeMs = Number(lifeMs);
-  return result;
+  const d = entry.indexOf("\n", c + 1);
+  return {
+    fence,
+    value: entry.slice(d + 1),
+    freshForMs: Number(entry.slice(a, b)) - now,
+    lifeMs: Number(entry.slice(b + 1, c)) - now,
+    loadMs: Number(entry.slice(c + 1, d)),
+  };
 }

@@ -75,8 +75,11 @@ export interface WriteThroughRequest {
 export interface CacheStore {
   /** A short name for errors and stats (`memory`, `redis`). */
   readonly name: string;
-  /** Looks up many entries in one round trip. */
-  lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]>;
+  /**
+   * Looks up many entries in one round trip. `signal` aborts when the caller has stopped waiting (timeout): a
+   * store with several steps should not start the next one, which may take leases nobody would release.
+   */
+  lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]>;
   /** Synchronous lookup, for in-process tiers: `undefined` when it cannot answer without `lookup`. */
   lookupNow?(request: LookupRequest): LookupResult | undefined;
   /** Stores an entry if its fence is still current; resolves to whether it was stored. */

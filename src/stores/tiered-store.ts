@@ -105,7 +105,7 @@ export class TieredStore implements CacheStore {
     return { fence: entry.fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
   }
 
-  async lookup(requests: readonly LookupRequest[]): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]> {
     const results: LookupResult[] = new Array(requests.length);
     const remote: number[] = [];
     requests.forEach((request, i) => {
@@ -116,7 +116,7 @@ export class TieredStore implements CacheStore {
     if (remote.length === 0) return results;
     const sentAt = this.sequence;
     const generation = this.generation;
-    const answers = await this.l2.lookup(remote.map((i) => requests[i]!));
+    const answers = await this.l2.lookup(remote.map((i) => requests[i]!), signal);
     remote.forEach((i, j) => {
       results[i] = answers[j]!;
       this.learn(requests[i]!, answers[j]!, sentAt, generation);
