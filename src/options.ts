@@ -62,7 +62,10 @@ export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "t
    * loads it, in milliseconds; other processes wait for its result instead of querying too. `0`: no leases. @default 2000
    */
   leaseMs?: number;
-  /** Longest wait for another process's load of the same key before querying the database too, in milliseconds. @default 200 */
+  /**
+   * Longest wait for another process's load of the same key before querying the database too, in milliseconds.
+   * Waiting ends sooner when that load stores its result, or gives up its lease without one. @default 1000
+   */
   leaseWaitMs?: number;
   /**
    * Probabilistic early refresh (XFetch) of entries without `swr`: β, where higher refreshes earlier and `0` never.
@@ -84,7 +87,7 @@ export const DEFAULTS = {
   hotThreshold: 10,
   writes: "invalidate",
   leaseMs: 2000,
-  leaseWaitMs: 200,
+  leaseWaitMs: 1000,
   earlyRefresh: 1,
 } as const;
 

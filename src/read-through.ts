@@ -240,18 +240,21 @@ export class ReadThrough {
   }
 
   /** Loads the entry, or waits for the process holding its lease to do so. */
+  /**
+   * Loads the entry, or first waits while another process holds its lease: until the entry appears, or the lease
+   * is gone without one (its load was refused by a write, or it failed), or `leaseWaitMs` passed. Then it loads
+   * itself, without a lease: waiters queueing for the lease one by one would only serialize them.
+   */
   private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
     let current = found;
     if (current.leaseBusy && current.value === undefined) {
       const deadline = performance.now() + this.options.leaseWaitMs;
-      const pollMs = Math.max(2, this.options.leaseWaitMs / 20);
-      while (current.leaseBusy && current.value === undefined && performance.now() < deadline) {
+      const peek: LookupRequest = { key: plan.key, stamps: plan.stamps, lifeMs: plan.lifeMs, lease: { token: "", ms: 0 } };
+      for (let pollMs = 2; current.leaseBusy && current.value === undefined && performance.now() < deadline; pollMs = Math.min(pollMs * 2, 25)) {
         await delay(pollMs);
-        const request = this.lookupRequest(plan);
-        const next = await this.lookup(plan, request);
+        const next = await this.lookup(plan, peek);
         if (next === undefined) break; // the store failed: load without it
         current = next;
-        if (current.leased) lease = request.lease?.token;
       }
       if (current.value !== undefined) {
         try {

@@ -187,9 +187,17 @@ export class RedisStore implements CacheStore {
   async lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]> {
     this.ensureReady("lookup");
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
-    const values = await this.client.mget(...requests.map((request) => request.key), ...stamps);
+    // Peeking at a lease (ms 0) is answered here; taking one needs the script.
+    const peeks = requests.flatMap((request, i) => (request.lease?.ms === 0 ? [i] : []));
+    const values = await this.client.mget(
+      ...requests.map((request) => request.key),
+      ...peeks.map((i) => leaseKey(requests[i]!.key)),
+      ...stamps,
+    );
     const now = Date.now();
-    const tokens = new Map<string, string | null>(stamps.map((stamp, i) => [stamp, values[requests.length + i] ?? null]));
+    const stampsAt = requests.length + peeks.length;
+    const tokens = new Map<string, string | null>(stamps.map((stamp, i) => [stamp, values[stampsAt + i] ?? null]));
+    const holders = new Map<number, string | null>(peeks.map((i, j) => [i, values[requests.length + j] ?? null]));
     const results: LookupResult[] = new Array(requests.length);
     const rest: number[] = [];
     requests.forEach((request, i) => {
@@ -198,8 +206,12 @@ export class RedisStore implements CacheStore {
       const fence = parts.join(",");
       const entry = values[i];
       const found = entry != null && entry.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
-      // Missing or stale: the lease, when asked for, needs the script.
-      if (request.lease && (found.value === undefined || found.freshForMs! <= 0)) return void rest.push(i);
+      const wantsLease = found.value === undefined || found.freshForMs! <= 0;
+      if (request.lease && wantsLease) {
+        if (request.lease.ms > 0) return void rest.push(i);
+        const holder = holders.get(i);
+        if (holder != null && holder !== request.lease.token) found.leaseBusy = true;
+      }
       results[i] = found;
     });
     if (rest.length === 0) return results;

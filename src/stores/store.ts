@@ -23,9 +23,10 @@ export interface LookupRequest {
   /** Lifetime for stamps this lookup creates, in milliseconds: at least the entry's ttl + swr. */
   lifeMs: number;
   /**
-   * When the entry is missing or stale, also try to take the key's lease, so that one process loads it while others
-   * wait (stores shared between processes only). The caller picks the token, so it can release a lease that a
-   * lookup it gave up on (timeout) may still have taken.
+   * When the entry is missing or stale, also try to take the key's lease for `ms` milliseconds, so that one
+   * process loads it while others wait (stores shared between processes only); with `ms` 0, only report whether
+   * another caller holds it. The caller picks the token, so it can release a lease that a lookup it gave up on
+   * (timeout) may still have taken.
    */
   lease?: { token: string; ms: number };
 }

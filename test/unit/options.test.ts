@@ -29,13 +29,13 @@ describe("resolveOptions", () => {
       timeoutMs: 50,
       maxEntryBytes: 1_048_576,
       leaseMs: 2000,
-      leaseWaitMs: 200,
+      leaseWaitMs: 1000,
       earlyRefresh: 1,
       onError: undefined,
       defaultPolicy: { ttlMs: 60_000, swrMs: 0, tags: [] },
       models: {},
     });
-    expect(DEFAULTS).toMatchObject({ ttl: 60, swr: 0, prefix: "pc", timeoutMs: 50, maxEntryBytes: 1_048_576, leaseMs: 2000, leaseWaitMs: 200, earlyRefresh: 1 });
+    expect(DEFAULTS).toMatchObject({ ttl: 60, swr: 0, prefix: "pc", timeoutMs: 50, maxEntryBytes: 1_048_576, leaseMs: 2000, leaseWaitMs: 1000, earlyRefresh: 1 });
   });
 
   it("converts ttl and swr from seconds to milliseconds", () => {

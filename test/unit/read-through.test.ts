@@ -624,7 +624,8 @@ function leasingStore() {
       return requests.map((request) => {
         const found = memory.lookupNow(request);
         if (found.value !== undefined || request.lease === undefined) return found;
-        if (leases.has(request.key)) return { ...found, leaseBusy: true };
+        if (leases.has(request.key)) return { ...found, leaseBusy: leases.get(request.key) !== request.lease.token };
+        if (request.lease.ms === 0) return found; // a peek: report, never take
         leases.set(request.key, request.lease.token);
         store.taken.push(request.lease.token);
         return { ...found, leased: true };
@@ -703,6 +704,23 @@ describe("ReadThrough leases (stores shared between processes)", () => {
     await vi.advanceTimersByTimeAsync(20);
     expect(await result).toMatchObject({ email: "a@x.io" });
     expect(db.calls).toBe(1);
+  });
+
+  it("stops waiting when the other process gives its lease up without storing, and queries without a lease", async () => {
+    const store = leasingStore();
+    const { reads, plan } = setup({ store, leaseMs: 2000, leaseWaitMs: 1000 });
+    const read = plan();
+    store.holdLease(read.key);
+    const db = database();
+    const result = reads.read(read, db);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(db.calls).toBe(0);
+    store.dropLease(read.key); // its fill was refused by a write, say
+    await vi.advanceTimersByTimeAsync(30);
+    expect(await result).toMatchObject({ email: "a@x.io" });
+    expect(db.calls).toBe(1);
+    // Polls only peek at the lease: waiters never queue for it one by one.
+    expect(store.taken).toEqual([]);
   });
 
   it("releases its lease when the load fails, so other processes need not wait for it to expire", async () => {
