@@ -8,7 +8,7 @@ import type { ModelGraph } from "./model-graph.ts";
 import type { ResolvedPolicy } from "./options.ts";
 import { copy, decode, encode } from "./serializer.ts";
 import type { StoreGuard } from "./store-guard.ts";
-import { tokenSource, type LookupRequest, type LookupResult } from "./stores/store.ts";
+import { tokenSource, type FillRequest, type LookupRequest, type LookupResult } from "./stores/store.ts";
 
 /** One cacheable read, keyed and with its dependencies resolved; also its own lookup request (without lease). */
 export interface ReadPlan extends LookupRequest {
@@ -62,6 +62,7 @@ const MAX_DECODED_TOTAL = 8 * 1024 * 1024;
  */
 export class ReadThrough {
   private readonly loader: DataLoader<LookupRequest, LookupResult | undefined>;
+  private readonly filler: DataLoader<FillRequest, boolean>;
   private readonly flights = new Map<string, Promise<Flight>>();
   private readonly stampMemo = new Map<string, readonly string[]>();
   private readonly plans = new Map<string, Map<string, Map<string, ReadPlan>>>();
@@ -81,6 +82,8 @@ export class ReadThrough {
       cache: false,
       maxBatchSize: MAX_BATCH,
     });
+    // The fills of one tick (a burst of misses) go to the store together too.
+    this.filler = new DataLoader((requests) => this.guard.fillMany(requests, modelsOf(requests)), { cache: false, maxBatchSize: MAX_BATCH });
   }
 
   /** Keys a model read and resolves what it depends on. */
@@ -291,7 +294,8 @@ export class ReadThrough {
       }
       const { ttlMs, swrMs } = plan.policy;
       filling = true;
-      const stored = await this.guard.fill({ key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) }, plan.model);
+      const fill: FillRequest = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
+      const stored = await (plan.policy.batch && this.guard.store.fillMany ? this.filler.load(fill) : this.guard.fill(fill, plan.model));
       this.metrics.count(stored ? "fills" : "fillsRefused");
       // Refresh-ahead counts reads of what is stored now.
       if (stored) this.hits.delete(`${plan.key}\n${fence}`);
@@ -304,7 +308,7 @@ export class ReadThrough {
 }
 
 /** The models a batch of lookups is for, for error reports (keys are `{prefix}:e:<Model>:...`). */
-function modelsOf(requests: readonly LookupRequest[]): string {
+function modelsOf(requests: readonly { key: string }[]): string {
   return [...new Set(requests.map((request) => request.key.split(":")[2]))].join(",");
 }
 

@@ -29,6 +29,13 @@ export class StoreGuard {
     return this.guard("lookup", (signal) => this.store.lookup(requests, signal), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
   }
 
+  /** Whether each entry was stored (all false on failure); one round trip where the store can batch fills. */
+  async fillMany(requests: readonly FillRequest[], model: string): Promise<boolean[]> {
+    const store = this.store;
+    if (store.fillMany === undefined) return Promise.all(requests.map((request) => this.fill(request, model)));
+    return (await this.guard("fill", () => store.fillMany!(requests), undefined, model)) ?? requests.map(() => false);
+  }
+
   /** Whether the entry was stored; false on failure. */
   async fill(request: FillRequest, model: string): Promise<boolean> {
     return (await this.guard("fill", () => this.store.fill(request), false, model, request.key)) ?? false;

@@ -77,28 +77,32 @@ end
 return out
 `;
 
-// Stores an entry only if its stamps still equal the fence taken before the database read, makes sure the stamps
-// outlive the entry, and releases the lease the lookup took. KEYS: entry, lease, then stamps. ARGV: fence,
-// fresh-until, expires-at, load ms, value, lease token ("" for none), lifetime (ms).
+// Stores entries, each only if its stamps still equal the fence taken before its database read; makes sure the
+// stamps outlive the entry, and releases the lease the lookup took. KEYS: per entry, the entry key, its lease key,
+// then its stamps. ARGV: per entry its stamp count, fence, fresh-until, expires-at, load ms, value, lease token
+// ("" for none) and lifetime (ms). Returns per entry 1 (stored) or 0 (refused).
 const FILL = `
-local function release()
-  if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) == ARGV[6] then redis.call('DEL', KEYS[2]) end
+local out = {}
+local k, a = 1, 1
+while a <= #ARGV do
+  local n, fence, life, lease = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 7]), ARGV[a + 6]
+  local parts = {}
+  for j = 1, n do parts[j] = redis.call('GET', KEYS[k + 1 + j]) or '' end
+  local stored = 0
+  if table.concat(parts, ',') == fence then
+    redis.call('SET', KEYS[k], fence .. '\\n' .. ARGV[a + 2] .. '\\n' .. ARGV[a + 3] .. '\\n' .. ARGV[a + 4] .. '\\n' .. ARGV[a + 5], 'PX', life)
+    for j = 1, n do
+      local p = redis.call('PTTL', KEYS[k + 1 + j])
+      if p >= 0 and p < life then redis.call('PEXPIRE', KEYS[k + 1 + j], life) end
+    end
+    stored = 1
+  end
+  if lease ~= '' and redis.call('GET', KEYS[k + 1]) == lease then redis.call('DEL', KEYS[k + 1]) end
+  out[#out + 1] = stored
+  k = k + n + 2
+  a = a + 8
 end
-local parts = {}
-for j = 3, #KEYS do
-  local v = redis.call('GET', KEYS[j])
-  if not v then release() return 0 end
-  parts[j - 2] = v
-end
-if table.concat(parts, ',') ~= ARGV[1] then release() return 0 end
-local life = tonumber(ARGV[7])
-redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5], 'PX', life)
-for j = 3, #KEYS do
-  local p = redis.call('PTTL', KEYS[j])
-  if p >= 0 and p < life then redis.call('PEXPIRE', KEYS[j], life) end
-end
-release()
-return 1
+return out
 `;
 
 // Advances stamps and tells every process's L1 in the same atomic step, so no crash can drop the message after the
@@ -236,10 +240,21 @@ export class RedisStore implements CacheStore {
   }
 
   async fill(request: FillRequest): Promise<boolean> {
+    return (await this.fillMany([request]))[0]!;
+  }
+
+  /** Stores many entries in one script call (one round trip), each under its own fence. */
+  async fillMany(requests: readonly FillRequest[]): Promise<boolean[]> {
     const now = Date.now();
-    const life = Math.ceil(request.ttlMs + request.swrMs);
-    const args = [request.fence, Math.round(now + request.ttlMs), now + life, Math.round(request.loadMs), request.value, request.lease ?? "", life];
-    return (await this.run("fill", FILL, [request.key, leaseKey(request.key), ...request.stamps], args)) === 1;
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const request of requests) {
+      const life = Math.ceil(request.ttlMs + request.swrMs);
+      keys.push(request.key, leaseKey(request.key), ...request.stamps);
+      args.push(request.stamps.length, request.fence, Math.round(now + request.ttlMs), now + life, Math.round(request.loadMs), request.value, request.lease ?? "", life);
+    }
+    const reply = (await this.run("fill", FILL, keys, args)) as number[];
+    return reply.map((stored) => stored === 1);
   }
 
   async release(key: string, lease: string): Promise<void> {

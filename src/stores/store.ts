@@ -85,6 +85,8 @@ export interface CacheStore {
   lookupNow?(request: LookupRequest): LookupResult | undefined;
   /** Stores an entry if its fence is still current; resolves to whether it was stored. */
   fill(request: FillRequest): Promise<boolean>;
+  /** Many fills in one round trip (the plugin batches the fills of one tick when a store has this). */
+  fillMany?(requests: readonly FillRequest[]): Promise<boolean[]>;
   /** Releases a lease taken by `lookup` without filling (the load failed or its result is not cacheable). */
   release?(key: string, lease: string): Promise<void>;
   /** Advances stamps after a write has committed. */

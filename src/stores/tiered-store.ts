@@ -125,16 +125,20 @@ export class TieredStore implements CacheStore {
   }
 
   async fill(request: FillRequest): Promise<boolean> {
+    return (await this.fillMany([request]))[0]!;
+  }
+
+  async fillMany(requests: readonly FillRequest[]): Promise<boolean[]> {
     const sentAt = this.sequence;
     const generation = this.generation;
-    const stored = await this.l2.fill(request);
-    if (stored && this.trusts(request.stamps, sentAt, generation)) {
+    const stored = await this.l2.fillMany(requests);
+    requests.forEach((request, i) => {
+      if (!stored[i] || !this.trusts(request.stamps, sentAt, generation)) return;
       const tokens = request.fence.split(",");
-      if (request.stamps.every((stamp, i) => this.mirror.get(stamp) === tokens[i])) {
-        const now = Date.now();
-        this.table.set(request.key, tokens, request.fence, request.value, now + request.ttlMs, now + request.ttlMs + request.swrMs, request.loadMs);
-      }
-    }
+      if (!request.stamps.every((stamp, j) => this.mirror.get(stamp) === tokens[j])) return;
+      const now = Date.now();
+      this.table.set(request.key, tokens, request.fence, request.value, now + request.ttlMs, now + request.ttlMs + request.swrMs, request.loadMs);
+    });
     return stored;
   }
 
