@@ -97,16 +97,21 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       }
 
       protected createPrismaQuery(): PrismaQueryLike {
-        forwarded.add(this.args);
-        return this.parent[this.model]![this.operation]!(this.args);
+        return this.forward(this.operation);
       }
 
       /** The miss: Prisma's query, or the findUnique that means the same and that Prisma batches. */
       load(): Promise<unknown> {
         const operation = this.plan!.policy.batch ? batchedOperation(graph.models.get(this.model), this.operation, this.args) : this.operation;
-        if (operation === this.operation) return Promise.resolve(this.createPrismaQuery());
-        forwarded.add(this.args);
-        return Promise.resolve(this.parent[this.model]![operation]!(this.args));
+        return Promise.resolve(operation === this.operation ? this.createPrismaQuery() : this.forward(operation));
+      }
+
+      /** Runs `operation` on the client below, marking the args so that our own layers above let them through. */
+      private forward(operation: string): PrismaQueryLike {
+        // A copy: marking the caller's own object would make its next read with it skip the cache.
+        const args = { ...this.args };
+        forwarded.add(args);
+        return this.parent[this.model]![operation]!(args);
       }
     }
     const callClasses = new Map<string, typeof ReadCall>();

@@ -1,8 +1,11 @@
 /**
- * Batching, seen from the outside: how many Redis round trips (counted by wrapping the ioredis client's script
- * calls) and how many SQL statements (counted by the bed's adapter) a burst of concurrent reads costs.
+ * Batching, seen from the outside: how many Redis round trips (counted by wrapping the ioredis client's commands:
+ * MGET, script calls and DEL) and how many SQL statements (counted by the bed's adapter) a burst of concurrent reads
+ * costs.
  *
- * - Every cache lookup of one tick travels to Redis in one script call, whatever the operations and models.
+ * - Every cache lookup of one tick travels to Redis together, whatever the operations and models: one MGET of the
+ *   entries and their stamps, which alone answers hits, plus (only when some missed) one LOOKUP script call for the
+ *   whole batch. The fills of one tick then go together too, in one FILL script call.
  * - Misses still reach Prisma in the same tick, so Prisma merges concurrent `findUnique` calls into one statement,
  *   and unique-shaped `findFirst` misses are sent as `findUnique` so they are merged too.
  * - Identical concurrent reads share one database load, and every caller gets its own copy of the result.
@@ -15,7 +18,7 @@ import { redisStore } from "../../src/index.ts";
 import { createCacheBed, STORE_KINDS, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { createRedis } from "../support/redis.ts";
 
-/** Script calls and plain commands one ioredis client sent, by command and (for scripts) by script hash. */
+/** MGETs, script calls and DELs one ioredis client sent, by command and (for scripts) by script hash. */
 interface RoundTrips {
   calls: { command: string; sha: string | undefined }[];
   /** Calls of `command` (all counted commands if omitted), only those running script `sha` if given. */
@@ -27,7 +30,7 @@ interface RoundTrips {
 function countRoundTrips(client: Redis): RoundTrips {
   const calls: RoundTrips["calls"] = [];
   const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const command of ["evalsha", "eval", "del"]) {
+  for (const command of ["mget", "evalsha", "eval", "del"]) {
     const original = methods[command]!.bind(client);
     methods[command] = (...args: unknown[]) => {
       calls.push({ command, sha: command === "evalsha" ? String(args[0]) : undefined });
@@ -48,12 +51,12 @@ function notFoundCode(error: unknown): string | undefined {
   return (error as { code?: string } | null)?.code;
 }
 
-describe("lookups of one tick share one Redis round trip", () => {
+describe("lookups of one tick share one MGET (and, for misses, one lookup script call)", () => {
   let bed: CacheBed;
   let redis: Redis;
   let trips: RoundTrips;
   let prisma: CachedClient;
-  /** The script hash of a lookup (learned from a read that can only be a lookup), to tell lookups from fills. */
+  /** The LOOKUP script's hash (learned from a miss: MGET, then LOOKUP, then FILL), to tell lookups from fills. */
   let lookupSha: string;
   let ids: number[];
   let postIds: number[];
@@ -70,12 +73,19 @@ describe("lookups of one tick share one Redis round trip", () => {
       await bed.base.prisma.post.create({ data: { title: `post ${i}`, slug: `post-${i}`, views: i, published: i % 2 === 0, authorId: ids[i % 3]! } });
     }
     postIds = (await bed.base.prisma.post.findMany({ orderBy: { id: "asc" }, select: { id: true } })).map((post) => post.id);
-    // Load every script on the server (a first call falls back from EVALSHA to EVAL) and learn the lookup's hash.
+    // Load the scripts on the server (a first call falls back from EVALSHA to EVAL), then learn the lookup's hash
+    // from a second miss (the namespace's epoch moved): its MGET finds no stamps, so the LOOKUP script runs, then FILL.
     await prisma.user.findUnique({ where: { id: ids[0]! } });
+    await prisma.$cache.invalidateAll();
     trips.reset();
     await prisma.user.findUnique({ where: { id: ids[0]! } });
-    expect(trips.calls).toHaveLength(1);
-    lookupSha = trips.calls[0]!.sha!;
+    expect(trips.calls.map((call) => call.command)).toEqual(["mget", "evalsha", "evalsha"]);
+    lookupSha = trips.calls[1]!.sha!;
+    expect(trips.calls[2]!.sha, "the fill runs another script").not.toBe(lookupSha);
+    // And a hit is the MGET alone.
+    trips.reset();
+    await prisma.user.findUnique({ where: { id: ids[0]! } });
+    expect(trips.calls.map((call) => call.command)).toEqual(["mget"]);
   });
   afterAll(async () => {
     redis?.disconnect();
@@ -96,8 +106,8 @@ describe("lookups of one tick share one Redis round trip", () => {
 
     const results = await Promise.all(ids.map((id) => prisma.user.findUnique({ where: { id } })));
 
-    expect(trips.count("evalsha"), "one script call for all 100 lookups").toBe(1);
-    expect(trips.count("eval")).toBe(0);
+    expect(trips.count("mget"), "one MGET for all 100 lookups").toBe(1);
+    expect(trips.count(), "and nothing else: hits need no script").toBe(1);
     expect(bed.selects()).toBe(0);
     expect(results).toEqual(truth);
   });
@@ -124,13 +134,13 @@ describe("lookups of one tick share one Redis round trip", () => {
 
     const results = await Promise.all(reads.map((read) => read(cached)));
 
-    expect(trips.count("evalsha"), "one script call for every lookup of the tick").toBe(1);
-    expect(trips.count("eval")).toBe(0);
+    expect(trips.count("mget"), "one MGET for every lookup of the tick").toBe(1);
+    expect(trips.count(), "and nothing else: hits need no script").toBe(1);
     expect(bed.selects()).toBe(0);
     expect(results).toEqual(truth);
   });
 
-  it("keeps Prisma's batching for misses: 100 concurrent findUnique misses cost at most 3 SELECTs and one lookup round trip", async () => {
+  it("keeps Prisma's batching for misses: 100 concurrent findUnique misses cost at most 3 SELECTs, one MGET and one lookup script call", async () => {
     const truth = await Promise.all(ids.map((id) => bed.base.prisma.user.findUnique({ where: { id } })));
     bed.resetSql();
 
@@ -138,16 +148,22 @@ describe("lookups of one tick share one Redis round trip", () => {
 
     expect(results).toEqual(truth);
     expect(bed.selects(), "Prisma merges the 100 misses").toBeLessThanOrEqual(3);
-    expect(trips.count("evalsha", lookupSha), "the 100 lookups travel together").toBe(1);
-    // And they were misses that filled: the next burst is served by Redis alone.
+    expect(trips.count("mget"), "the 100 lookups travel together").toBe(1);
+    expect(trips.count("evalsha", lookupSha), "and so do their second steps").toBe(1);
+    // The fills of rows loaded together travel together too: one FILL call per statement Prisma sent.
+    const fills = trips.count("evalsha") - trips.count("evalsha", lookupSha);
+    expect(fills, "one fill call per SELECT, not one per miss").toBe(bed.selects());
+    expect(trips.count(), "and nothing else").toBe(1 + 1 + fills);
+    // And they were misses that filled: the next burst is served by Redis alone, in one MGET.
     bed.resetSql();
     trips.reset();
     expect(await Promise.all(ids.map((id) => prisma.user.findUnique({ where: { id } })))).toEqual(truth);
     expect(bed.selects()).toBe(0);
-    expect(trips.count("evalsha")).toBe(1);
+    expect(trips.count("mget")).toBe(1);
+    expect(trips.count()).toBe(1);
   });
 
-  it("splits more lookups than one script call carries into a few round trips, not one per read", async () => {
+  it("splits more lookups than one round trip carries (256) into a few round trips, not one per read", async () => {
     const emails = Array.from({ length: 100 }, (_, i) => `u${i}@batch.test`);
     // 300 distinct keys: by id, by email, and by id with a select.
     const reads = [
@@ -162,8 +178,9 @@ describe("lookups of one tick share one Redis round trip", () => {
     await Promise.all(reads.map((read) => read()));
 
     expect(bed.selects()).toBe(0);
-    expect(trips.count("evalsha", lookupSha)).toBeGreaterThanOrEqual(1);
-    expect(trips.count("evalsha", lookupSha)).toBeLessThanOrEqual(2);
+    // 300 hits: 256 lookups in one MGET, the other 44 in a second; no script.
+    expect(trips.count("mget")).toBe(2);
+    expect(trips.count()).toBe(2);
   });
 });
 
@@ -389,7 +406,6 @@ describe("batch: false", () => {
   let redis: Redis;
   let trips: RoundTrips;
   let prisma: CachedClient;
-  let lookupSha: string;
   let ids: number[];
   let postIds: number[];
 
@@ -403,10 +419,6 @@ describe("batch: false", () => {
     ids = (await bed.base.prisma.user.findMany({ orderBy: { id: "asc" }, select: { id: true } })).map((user) => user.id);
     for (let i = 0; i < 10; i++) await bed.base.prisma.post.create({ data: { title: `nb ${i}`, slug: `nb-${i}` } });
     postIds = (await bed.base.prisma.post.findMany({ orderBy: { id: "asc" }, select: { id: true } })).map((post) => post.id);
-    await prisma.post.findUnique({ where: { id: postIds[0]! } });
-    trips.reset();
-    await prisma.post.findUnique({ where: { id: postIds[0]! } });
-    lookupSha = trips.calls[0]!.sha!;
   });
   afterAll(async () => {
     redis?.disconnect();
@@ -431,7 +443,9 @@ describe("batch: false", () => {
     expect(bed.selects()).toBe(0);
     expect(users.map((user) => user?.id)).toEqual(ids);
     expect(posts.map((post) => post?.id)).toEqual(postIds);
-    expect(trips.count("evalsha", lookupSha), "20 User lookups one by one, 10 Post lookups together").toBe(ids.length + 1);
+    // All hits: one MGET each, no script.
+    expect(trips.count("mget"), "20 User lookups one by one, 10 Post lookups together").toBe(ids.length + 1);
+    expect(trips.count()).toBe(ids.length + 1);
   });
 
   it("sends unique-shaped findFirst misses as findFirst, which Prisma does not merge", async () => {
@@ -519,8 +533,8 @@ describe.each(STORE_KINDS)("%s store: no batching or caching inside transactions
     expect(unique?.name).toBe("batched");
     expect(list.find((user) => user.id === id)?.name).toBe("batched");
     expect(bed.selects()).toBeGreaterThanOrEqual(3);
-    // The batch's reads made no lookup; only the write's invalidation reached the store.
-    expect(trips?.count("evalsha") ?? 0).toBe(0);
+    // The batch's reads made no lookup (no MGET, no script); only the write's invalidation (one DEL) reached the store.
+    if (trips) expect(trips.calls.map((call) => call.command)).toEqual(["del"]);
     expect((await prisma.user.findFirst({ where: { id } }))?.name).toBe("batched");
   });
 });

@@ -605,6 +605,17 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
       await expectHit(() => bed.prisma.user.findUnique({ select: { posts: { where: { views: { gte: 0 }, published: true } }, email: true, id: true }, where: { id: seed.bob } }));
     });
 
+    it("serves a repeated read that reuses the same args object from the cache", async () => {
+      // The plugin marks args it passes down (so its own layers let them through): it must mark a copy, or the
+      // caller's object would skip the cache from then on. A later extension makes the plugin run twice per call.
+      const client = bed.cached(storeTimeout).prisma.$extends({ name: "later", query: {} });
+      const args = { where: { id: seed.alice } };
+      const miss = await selectsOf(() => client.user.findUnique(args));
+      const hit = await selectsOf(() => client.user.findUnique(args));
+      expect([miss.selects, hit.selects]).toStrictEqual([1, 0]);
+      expect(hit.result).toStrictEqual(miss.result);
+    });
+
     it("ignores members that are undefined", async () => {
       await expectMiss(() => bed.prisma.post.findMany({ where: { published: true }, orderBy: { id: "asc" } }));
       await expectHit(() => bed.prisma.post.findMany({ where: { published: true, title: undefined }, orderBy: { id: "asc" }, take: undefined }));
