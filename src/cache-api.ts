@@ -7,7 +7,7 @@ import type { ModelGraph } from "./model-graph.ts";
 import { isPlainObject, rejectUnknownKeys, validTags } from "./options.ts";
 import type { PolicyTable } from "./policy.ts";
 import { tablesInSql, writesData } from "./raw-sql.ts";
-import type { ReadThrough } from "./read-through.ts";
+import { LOAD, type ReadThrough } from "./read-through.ts";
 
 /** What to drop with `$cache.invalidate`. */
 export interface InvalidateTarget {
@@ -71,8 +71,8 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
         throw new CacheConfigError("queryRaw(query)", "changes data: run it with prisma.$queryRaw, which invalidates what it writes");
       }
       const policy = policies.forRaw(strategy);
-      const source = { load: () => queryRaw(query) };
-      if (policy === null) return (await source.load()) as T;
+      const source = { [LOAD]: () => queryRaw(query) };
+      if (policy === null) return (await source[LOAD]()) as T;
       const dependencies = rawReadDependencies(tablesInSql(graph, query), policy.tags);
       const plan = reads.customPlan("$queryRaw", "queryRaw", { strings: query.strings, values: query.values }, dependencies, policy);
       return (await reads.read(plan, source)) as T;

@@ -6,13 +6,13 @@ import { createErrorReporter } from "./error-reporter.ts";
 import { CacheConfigError } from "./errors.ts";
 import { rawWriteEffects, writeEffects, WRITE_OPERATIONS } from "./invalidation.ts";
 import { Invalidator, type TransactionInfo } from "./invalidator.ts";
-import { LazyQuery, withRelations, type PrismaQueryLike } from "./lazy-query.ts";
+import { EXECUTE, LazyQuery, PRISMA_QUERY, withRelations, type PrismaQueryLike } from "./lazy-query.ts";
 import { Metrics } from "./metrics.ts";
 import { graphFromRuntime, graphFromSchema, type ModelGraph, type RuntimeDataModel } from "./model-graph.ts";
 import { resolveOptions, type CachePluginOptions, type CacheStrategy } from "./options.ts";
 import { PolicyTable, type ReadOperation } from "./policy.ts";
 import { tablesInSql, writesData } from "./raw-sql.ts";
-import { ReadThrough, type ReadPlan } from "./read-through.ts";
+import { LOAD, ReadThrough, type Loader, type ReadPlan } from "./read-through.ts";
 import type { CacheSchema } from "./schema.ts";
 import { StoreGuard } from "./store-guard.ts";
 import { WriteThrough } from "./write-through.ts";
@@ -78,40 +78,46 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     });
     const writeThrough = new WriteThrough(guard, graph, policies, resolved.prefix, metrics, report);
     /** One call of a cached read method: runs through the cache when awaited, or joins a batch transaction. */
-    class ReadCall extends LazyQuery {
-      constructor(
-        private readonly parent: Delegates,
-        private readonly model: string,
-        private readonly operation: ReadOperation,
-        private readonly args: Record<string, unknown>,
-        private readonly plan: ReadPlan | undefined,
-        private readonly failure?: unknown,
-      ) {
+    class ReadCall extends LazyQuery implements Loader {
+      readonly #parent: Delegates;
+      readonly #model: string;
+      readonly #operation: ReadOperation;
+      readonly #args: Record<string, unknown>;
+      readonly #plan: ReadPlan | undefined;
+      readonly #failure: unknown;
+
+      constructor(parent: Delegates, model: string, operation: ReadOperation, args: Record<string, unknown>, plan: ReadPlan | undefined, failure?: unknown) {
         super();
+        this.#parent = parent;
+        this.#model = model;
+        this.#operation = operation;
+        this.#args = args;
+        this.#plan = plan;
+        this.#failure = failure;
       }
 
-      protected execute(): Promise<unknown> {
-        if (this.failure !== undefined) return Promise.reject(this.failure);
-        if (this.plan === undefined) return Promise.resolve(this.createPrismaQuery());
-        return reads.read(this.plan, this);
+      protected [EXECUTE](): Promise<unknown> {
+        if (this.#failure !== undefined) return Promise.reject(this.#failure);
+        if (this.#plan === undefined) return Promise.resolve(this.#forward(this.#operation));
+        return reads.read(this.#plan, this);
       }
 
-      protected createPrismaQuery(): PrismaQueryLike {
-        return this.forward(this.operation);
+      protected [PRISMA_QUERY](): PrismaQueryLike {
+        return this.#forward(this.#operation);
       }
 
       /** The miss: Prisma's query, or the findUnique that means the same and that Prisma batches. */
-      load(): Promise<unknown> {
-        const operation = this.plan!.policy.batch ? batchedOperation(graph.models.get(this.model), this.operation, this.args) : this.operation;
-        return Promise.resolve(operation === this.operation ? this.createPrismaQuery() : this.forward(operation));
+      [LOAD](): Promise<unknown> {
+        const operation = this.#plan!.policy.batch ? batchedOperation(graph.models.get(this.#model), this.#operation, this.#args) : this.#operation;
+        return Promise.resolve(this.#forward(operation));
       }
 
       /** Runs `operation` on the client below, marking the args so that our own layers above let them through. */
-      private forward(operation: string): PrismaQueryLike {
+      #forward(operation: string): PrismaQueryLike {
         // A copy: marking the caller's own object would make its next read with it skip the cache.
-        const args = { ...this.args };
+        const args = { ...this.#args };
         forwarded.add(args);
-        return this.parent[this.model]![operation]!(args);
+        return this.#parent[this.#model]![operation]!(args);
       }
     }
     const callClasses = new Map<string, typeof ReadCall>();

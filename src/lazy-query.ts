@@ -4,8 +4,13 @@ export interface PrismaQueryLike extends PromiseLike<unknown> {
   [relation: string]: unknown;
 }
 
-/** Prisma's query for the same call, kept under a symbol so that no relation name can shadow it. */
+// The methods subclasses implement and the plugin calls are keyed by symbols, and state is in private fields, so
+// that no relation name (`findUnique(...).execute()`, say) can shadow them.
 const prismaQueryOf = Symbol("prismaQuery");
+/** Runs the read (through the cache, or not). Called once, at the first `then`. */
+export const EXECUTE = Symbol("execute");
+/** Builds Prisma's own query for the same call. Called at most once. */
+export const PRISMA_QUERY = Symbol("createPrismaQuery");
 
 /**
  * What a cached read method returns: like Prisma's own query promises it runs only when awaited, and it can
@@ -17,13 +22,11 @@ export abstract class LazyQuery<T = unknown> implements PromiseLike<T> {
   #running: Promise<T> | undefined;
   #query: PrismaQueryLike | undefined;
 
-  /** Runs the read (through the cache, or not). Called once, at the first `then`. */
-  protected abstract execute(): Promise<T>;
-  /** Prisma's own query for the same call. Called at most once. */
-  protected abstract createPrismaQuery(): PrismaQueryLike;
+  protected abstract [EXECUTE](): Promise<T>;
+  protected abstract [PRISMA_QUERY](): PrismaQueryLike;
 
   then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return (this.#running ??= this.execute()).then(onFulfilled, onRejected);
+    return (this.#running ??= this[EXECUTE]()).then(onFulfilled, onRejected);
   }
 
   catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
@@ -31,7 +34,7 @@ export abstract class LazyQuery<T = unknown> implements PromiseLike<T> {
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
-    return (this.#running ??= this.execute()).finally(onFinally);
+    return (this.#running ??= this[EXECUTE]()).finally(onFinally);
   }
 
   /** Called by `$transaction([...])`: the read joins the batch as Prisma's own query. */
@@ -46,7 +49,7 @@ export abstract class LazyQuery<T = unknown> implements PromiseLike<T> {
 
   /** Prisma's query for the same call (for batches and the fluent relation API, which bypass the cache). */
   [prismaQueryOf](): PrismaQueryLike {
-    return (this.#query ??= this.createPrismaQuery());
+    return (this.#query ??= this[PRISMA_QUERY]());
   }
 }
 

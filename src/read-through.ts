@@ -17,9 +17,12 @@ export interface ReadPlan extends LookupRequest {
   policy: ResolvedPolicy;
 }
 
+/** The method of a `Loader`, under a symbol so it cannot clash with anything else the loader object has. */
+export const LOAD = Symbol("load");
+
 /** Runs a read's query against the database (an object, not a closure, so a hit allocates nothing for it). */
 export interface Loader {
-  load(): Promise<unknown>;
+  [LOAD](): Promise<unknown>;
 }
 
 interface Flight {
@@ -128,7 +131,7 @@ export class ReadThrough {
   read(plan: ReadPlan, source: Loader): Promise<unknown> {
     if (this.options.degraded()) {
       this.metrics.count("bypasses");
-      return source.load();
+      return source[LOAD]();
     }
     // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
     const local = this.guard.lookupNow(plan, plan.model);
@@ -160,7 +163,7 @@ export class ReadThrough {
   }
 
   private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean): Promise<unknown> {
-    if (found === undefined) return source.load(); // the store failed (already reported): the database answers
+    if (found === undefined) return source[LOAD](); // the store failed (already reported): the database answers
     const lease = found.leased ? request.lease?.token : undefined;
     if (found.value === undefined) return this.miss(plan, found, lease, source);
     let value: unknown;
@@ -213,7 +216,7 @@ export class ReadThrough {
       // This lookup took the lease, but a load in this process already runs: let other processes' waiters go.
       if (lease !== undefined) void this.guard.release(plan.key, lease);
       // Same key and same fence: no write has been applied since that load began, so its result is as fresh.
-      return joined.then((flight) => (flight.encoded === undefined ? source.load() : decode(flight.encoded)));
+      return joined.then((flight) => (flight.encoded === undefined ? source[LOAD]() : decode(flight.encoded)));
     }
     return this.fly(plan, found, lease, source).then((flight) => flight.result);
   }
@@ -274,7 +277,7 @@ export class ReadThrough {
     let filling = false;
     try {
       const started = performance.now();
-      const result = await source.load();
+      const result = await source[LOAD]();
       const loadMs = performance.now() - started;
       let encoded: string;
       try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisStore, tieredStore, type TieredStore } from "../../src/index.ts";
+import { redisStore, tieredStore, type CachePluginOptions, type TieredStore } from "../../src/index.ts";
 import { check, runCoherenceChecker } from "../support/coherence-checker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
@@ -65,8 +65,9 @@ describe("coherence checker", () => {
     expect(report.hits).toBeGreaterThan(0);
   }, DURATION_MS + 60_000);
 
-  it("finds no stale read across clients with an L1 in front of the shared Redis", async () => {
-    const prefix = uniquePrefix("coherence-l1");
+  /** The checker with a tiered store (L1 + the shared Redis) on every client. */
+  async function withL1(name: string, plugin: CachePluginOptions, seed: number) {
+    const prefix = uniquePrefix(name);
     prefixes.push(prefix);
     const stores: TieredStore[] = [];
     const report = await runCoherenceChecker({
@@ -77,34 +78,23 @@ describe("coherence checker", () => {
         return store;
       },
       waitUntilReady: () => Promise.all(stores.map((store) => waitFor(() => store.l1Live))),
-      plugin: { prefix, timeoutMs: 1_000 },
+      plugin: { ...plugin, prefix, timeoutMs: 1_000 },
       durationMs: DURATION_MS,
-      seed: 11,
+      seed,
     });
     await Promise.all(stores.map((store) => store.close()));
-    console.log(`coherence checker (tiered): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+    console.log(`coherence checker (${name}): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+    return report;
+  }
+
+  it("finds no stale read across clients with an L1 in front of the shared Redis", async () => {
+    const report = await withL1("coherence-l1", {}, 11);
     expect(report.violations).toEqual([]);
     expect(report.l1Hits).toBeGreaterThan(0);
   }, DURATION_MS + 60_000);
 
   it("finds no stale read with write-through and an L1 on every client", async () => {
-    const prefix = uniquePrefix("coherence-wt");
-    prefixes.push(prefix);
-    const stores: TieredStore[] = [];
-    const report = await runCoherenceChecker({
-      databaseUrl: db.url,
-      store: () => {
-        const store = tieredStore({ l2: redisStore({ client: redis }), channel: `${prefix}:invalidate` });
-        stores.push(store);
-        return store;
-      },
-      waitUntilReady: () => Promise.all(stores.map((store) => waitFor(() => store.l1Live))),
-      plugin: { prefix, timeoutMs: 1_000, models: { Post: { writes: "write-through" } } },
-      durationMs: DURATION_MS,
-      seed: 13,
-    });
-    await Promise.all(stores.map((store) => store.close()));
-    console.log(`coherence checker (write-through): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+    const report = await withL1("coherence-write-through", { models: { Post: { writes: "write-through" } } }, 13);
     expect(report.violations).toEqual([]);
     expect(report.hits).toBeGreaterThan(0);
   }, DURATION_MS + 60_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { LazyQuery, withRelations, type PrismaQueryLike } from "../../src/lazy-query.ts";
+import { EXECUTE, LazyQuery, PRISMA_QUERY, withRelations, type PrismaQueryLike } from "../../src/lazy-query.ts";
 
 /** The smallest concrete LazyQuery: runs `run`, and builds Prisma's query with `makePrismaQuery`. */
 class TestQuery<T> extends LazyQuery<T> {
@@ -9,10 +9,10 @@ class TestQuery<T> extends LazyQuery<T> {
   ) {
     super();
   }
-  protected execute(): Promise<T> {
+  protected [EXECUTE](): Promise<T> {
     return this.run();
   }
-  protected createPrismaQuery(): PrismaQueryLike {
+  protected [PRISMA_QUERY](): PrismaQueryLike {
     return this.makePrismaQuery();
   }
 }
@@ -124,10 +124,12 @@ describe("withRelations", () => {
 
   // An own instance field would shadow a prototype method of the same name, so LazyQuery keeps its state in
   // private fields: a model with a relation called `query` (e.g. `SavedSearch.query`) keeps its fluent method.
-  it("forwards a relation whose name matches one of its own fields", () => {
-    const Query = withRelations(TestQuery, ["query"]);
-    const inner = { ...prismaQuery(), query: vi.fn(() => "related") } as unknown as PrismaQueryLike;
-    const lazy = new (Query as unknown as typeof TestQuery)(async () => 1, () => inner) as unknown as Record<string, () => unknown>;
-    expect(lazy.query!()).toBe("related");
+  it("forwards relations named like its own internals, and still runs", async () => {
+    const names = ["query", "execute", "createPrismaQuery", "load", "running", "prismaQuery"];
+    const Query = withRelations(TestQuery, names);
+    const inner = { ...prismaQuery(), ...Object.fromEntries(names.map((name) => [name, vi.fn(() => `related ${name}`)])) } as unknown as PrismaQueryLike;
+    const lazy = new (Query as unknown as typeof TestQuery)(async () => 1, () => inner) as unknown as Record<string, () => unknown> & PromiseLike<number>;
+    for (const name of names) expect(lazy[name]!()).toBe(`related ${name}`);
+    expect(await lazy).toBe(1);
   });
 });

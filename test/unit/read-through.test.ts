@@ -6,7 +6,7 @@ import { entryKey, stampKey } from "../../src/key.ts";
 import { Metrics } from "../../src/metrics.ts";
 import { graphFromSchema } from "../../src/model-graph.ts";
 import { resolveOptions, type ResolvedPolicy } from "../../src/options.ts";
-import { ReadThrough } from "../../src/read-through.ts";
+import { LOAD, ReadThrough } from "../../src/read-through.ts";
 import { encode } from "../../src/serializer.ts";
 import { StoreGuard } from "../../src/store-guard.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
@@ -52,6 +52,7 @@ function database(value: () => unknown = () => ({ id: 1, email: "a@x.io", create
       pending.push(next);
       return next.promise;
     },
+    [LOAD]: (): Promise<unknown> => db.load(),
   };
   return db;
 }
@@ -726,7 +727,7 @@ describe("ReadThrough leases (stores shared between processes)", () => {
   it("releases its lease when the load fails, so other processes need not wait for it to expire", async () => {
     const store = leasingStore();
     const { reads, plan } = setup({ store, leaseMs: 2000 });
-    await expect(reads.read(plan(), { load: () => Promise.reject(new Error("db down")) })).rejects.toThrow("db down");
+    await expect(reads.read(plan(), { [LOAD]: () => Promise.reject(new Error("db down")) })).rejects.toThrow("db down");
     await vi.advanceTimersByTimeAsync(0);
     expect(store.released).toEqual([[plan().key, store.taken[0]]]);
   });
