@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { CacheConfigError, CacheStoreError } from "../errors.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
 
 /**
  * The parts of an ioredis client (`Redis` or `Cluster`, ioredis 5 or 6) the store uses; typed structurally so the
@@ -188,7 +188,7 @@ export class RedisStore implements CacheStore {
    * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
    * rest go through the LOOKUP script in a second round trip.
    */
-  async lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
     this.ensureReady("lookup");
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
     // Peeking at a lease (ms 0) is answered here; taking one needs the script.

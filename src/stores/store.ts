@@ -73,6 +73,11 @@ export interface WriteThroughRequest {
   fills: readonly { key: string; stamps: readonly string[]; value: string; ttlMs: number; swrMs: number }[];
 }
 
+/** Tells a store that its caller stopped waiting (an AbortSignal fits too). */
+export interface Abandonment {
+  readonly aborted: boolean;
+}
+
 export interface CacheStore {
   /** A short name for errors and stats (`memory`, `redis`). */
   readonly name: string;
@@ -80,7 +85,7 @@ export interface CacheStore {
    * Looks up many entries in one round trip. `signal` aborts when the caller has stopped waiting (timeout): a
    * store with several steps should not start the next one, which may take leases nobody would release.
    */
-  lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]>;
+  lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]>;
   /** Synchronous lookup, for in-process tiers: `undefined` when it cannot answer without `lookup`. */
   lookupNow?(request: LookupRequest): LookupResult | undefined;
   /** Stores an entry if its fence is still current; resolves to whether it was stored. */

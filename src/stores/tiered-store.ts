@@ -2,7 +2,7 @@ import { CacheConfigError } from "../errors.ts";
 import { EntryTable } from "./entry-table.ts";
 import { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
 
 export interface TieredStoreOptions {
   /** Bounds of the in-process tier (its `maxEntries` and `maxBytes`). @default memoryStore() */
@@ -105,7 +105,7 @@ export class TieredStore implements CacheStore {
     return { fence: entry.fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
   }
 
-  async lookup(requests: readonly LookupRequest[], signal?: AbortSignal): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
     const results: LookupResult[] = new Array(requests.length);
     const remote: number[] = [];
     requests.forEach((request, i) => {
