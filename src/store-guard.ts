@@ -51,15 +51,16 @@ export class StoreGuard {
   async writeThrough(request: WriteThroughRequest, model: string): Promise<boolean | undefined> {
     const store = this.store;
     if (store.writeThrough === undefined) return undefined;
-    return this.guard("invalidate", () => store.writeThrough!(request), undefined, model);
+    return this.guard("invalidate", () => store.writeThrough!(request), undefined, model, undefined, store.confirmWaitMs);
   }
 
   /** Whether the stamps were advanced; false on failure or timeout (the caller then retries). */
   async bump(stamps: readonly string[]): Promise<boolean> {
-    return (await this.guard("invalidate", () => this.store.bump(stamps).then(() => true), false)) ?? false;
+    return (await this.guard("invalidate", () => this.store.bump(stamps).then(() => true), false, undefined, undefined, this.store.confirmWaitMs)) ?? false;
   }
 
-  private async guard<T, F>(operation: string, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string): Promise<T | F> {
+  /** `extraMs`: time the operation may take by design on top of the store's answer (a tiered store's confirmations). */
+  private async guard<T, F>(operation: string, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string, extraMs = 0): Promise<T | F> {
     let timer: NodeJS.Timeout | undefined;
     // Set when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say,
     // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
@@ -68,8 +69,8 @@ export class StoreGuard {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           abandoned.aborted = true;
-          reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs} ms`));
-        }, this.timeoutMs);
+          reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs + extraMs} ms`));
+        }, this.timeoutMs + extraMs);
       });
       return await Promise.race([call(abandoned), timeout]);
     } catch (error) {

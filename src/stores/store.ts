@@ -81,6 +81,8 @@ export interface Abandonment {
 export interface CacheStore {
   /** A short name for errors and stats (`memory`, `redis`). */
   readonly name: string;
+  /** How long `bump` and `writeThrough` may wait by design beyond the store's answer (confirmations), in ms. */
+  readonly confirmWaitMs?: number;
   /**
    * Looks up many entries in one round trip. `signal` aborts when the caller has stopped waiting (timeout): a
    * store with several steps should not start the next one, which may take leases nobody would release.

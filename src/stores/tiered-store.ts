@@ -66,6 +66,10 @@ export class TieredStore implements CacheStore {
   private closed = false;
   private readonly subscriber: RedisClientLike & RedisSubscriberLike;
   private readonly deliveryWaitMs: number;
+  /** The acknowledgement wait, which the plugin's store timeout must not count as slowness. */
+  get confirmWaitMs(): number {
+    return this.deliveryWaitMs;
+  }
   private readonly nextMessageId = tokenSource();
   /** This store's id on the channel: acknowledgements of its messages go to `<channel>:ack:<id>`. */
   private readonly instance = tokenSource()();
