@@ -58,8 +58,8 @@ const MAX_DECODED_TOTAL = 8 * 1024 * 1024;
  * (concurrent identical misses share it) and fill the entry under the fence taken before that read.
  *
  * Stampedes: in one process, concurrent misses of a key share one load. Across processes sharing a store, the
- * lookup that misses takes the key's lease; the others poll for the entry for up to `leaseWaitMs` and then load
- * it themselves (never an error). Stale entries within `swr` are served while one refresh runs; fresh entries
+ * lookup that misses takes the key's lease; the others poll for the entry until it appears, or the lease is given
+ * up without one, or `leaseWaitMs` passed, and then load it themselves (never an error). Stale entries within `swr` are served while one refresh runs; fresh entries
  * without swr are refreshed early with XFetch's probability (Vattani et al., VLDB 2015): a read refreshes
  * when `-loadMs · β · ln(U) ≥ time left`, U uniform in (0, 1], which rises as expiry nears and for slow queries.
  */
@@ -127,7 +127,7 @@ export class ReadThrough {
     return dependencies.map((stamp) => stampKey(this.options.prefix, stamp));
   }
 
-  /** The read's result, from the cache when possible. `load` runs the query against the database. */
+  /** The read's result, from the cache when possible; `source` runs the query against the database. */
   read(plan: ReadPlan, source: Loader): Promise<unknown> {
     if (this.options.degraded()) {
       this.metrics.count("bypasses");

@@ -21,10 +21,18 @@ export interface TieredStoreOptions {
 /** How many recently invalidated stamps are remembered to refuse late L1 fills; past it, all in-flight fills are. */
 const MAX_INVALIDATED = 100_000;
 
+/** A published invalidation waiting for its receivers' acknowledgements. */
+interface Delivery {
+  acknowledged: number;
+  /** Subscribers Redis delivered the message to; unknown (Infinity) until the publishing script answers. */
+  expected: number;
+  done: () => void;
+}
+
 /**
  * An in-process L1 in front of Redis. L1 keeps entries with the Redis stamp tokens they were filled under, and a
  * mirror of the tokens it has seen in Redis; a hit needs every token of the entry to still be in the mirror, so it
- * costs a few map lookups and a decode, no round trip.
+ * costs a few map lookups and a copy, no round trip.
  *
  * Writers advance stamps and publish their keys in one Redis script; every process subscribed to the channel drops
  * them from its mirror, which invalidates its L1 entries that depend on them. The writer's own process drops them
@@ -38,13 +46,6 @@ const MAX_INVALIDATED = 100_000;
  * `deliveryWaitMs`. So a read that starts after a write returned sees it in every process, except in one whose
  * event loop was stalled for longer than `deliveryWaitMs` (see the README for measured times).
  */
-interface Delivery {
-  acknowledged: number;
-  /** Subscribers Redis delivered the message to; unknown (Infinity) until the publishing script answers. */
-  expected: number;
-  done: () => void;
-}
-
 export function tieredStore(options: TieredStoreOptions): TieredStore {
   return new TieredStore(options);
 }
