@@ -6,22 +6,8 @@ import { Metrics } from "../../src/metrics.ts";
 import { StoreGuard } from "../../src/store-guard.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import type { CacheStore } from "../../src/stores/store.ts";
+import { deferred, type Deferred } from "../support/deferred.ts";
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /**
  * A store whose bumps the test controls: `mode` "ok" applies them to a memory store, "fail" rejects them, and

@@ -11,6 +11,7 @@ import { encode } from "../../src/serializer.ts";
 import { StoreGuard } from "../../src/store-guard.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import type { CacheStore, FillRequest, LookupRequest, LookupResult } from "../../src/stores/store.ts";
+import { deferred, type Deferred } from "../support/deferred.ts";
 
 const graph = graphFromSchema(cacheSchema);
 /** A policy with the plugin's defaults for everything a test does not set. */
@@ -18,21 +19,6 @@ const policyOf = (overrides: Partial<ResolvedPolicy>): ResolvedPolicy => ({ ...r
 const POLICY = policyOf({ ttlMs: 60_000, swrMs: 0, tags: [] });
 const BY_ID = { where: { id: 1 } };
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Lets every pending promise callback run (one macrotask turn; timers stay real in these tests). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
