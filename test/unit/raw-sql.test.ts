@@ -115,3 +115,12 @@ describe("writesData", () => {
     expect(writesData(Prisma.sql`SELECT * FROM "User" WHERE name = ${"DELETE FROM x"}`)).toBe(false);
   });
 });
+
+describe("writesData and row locks", () => {
+  it("does not take a locking SELECT or an 'update' inside a string literal for a write", () => {
+    expect(writesData(["SELECT * FROM \"User\" WHERE id = $1 FOR UPDATE", 1])).toBe(false);
+    expect(writesData(["SELECT * FROM \"User\" FOR NO KEY UPDATE"])).toBe(false);
+    expect(writesData(["SELECT 'please update me' AS note"])).toBe(false);
+    expect(writesData(["UPDATE \"User\" SET name = 'x' RETURNING id"])).toBe(true);
+  });
+});
