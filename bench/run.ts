@@ -14,7 +14,7 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { cacheSchema } from "../generated/cache/index.ts";
 import type { CacheStore, TieredStore } from "../src/index.ts";
-import { decode, encode } from "../src/serializer.ts";
+import { Serializer } from "../src/read/serializer.ts";
 import { ensureTemplateDatabase } from "../test/support/global-setup.ts";
 import { createCountingAdapter, type CountingAdapter } from "../test/support/sql-counter.ts";
 import { check } from "../test/support/coherence-checker.ts";
@@ -29,6 +29,9 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const MIXED_MS = Number(process.env.BENCH_MIXED_MS ?? 10_000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 20_000);
 const ROWS = 10_000;
+const serializer = new Serializer();
+const encode = (value: unknown): string => serializer.encode(value);
+const decode = (text: string): unknown => serializer.decode(text);
 
 interface Measurement {
   name: string;

@@ -1,13 +1,15 @@
-import { EPOCH, rawReadDependencies } from "./dependencies.ts";
 import { CacheConfigError } from "./errors.ts";
-import { explicitEffects } from "./invalidation.ts";
-import type { Invalidator } from "./invalidator.ts";
 import type { CacheStats, Metrics } from "./metrics.ts";
-import type { ModelGraph } from "./model-graph.ts";
-import { isPlainObject, rejectUnknownKeys, validTags } from "./options.ts";
-import type { PolicyTable } from "./policy.ts";
-import { tablesInSql, writesData } from "./raw-sql.ts";
-import { LOAD, type ReadThrough } from "./read-through.ts";
+import type { PlanCache } from "./read/plans.ts";
+import type { PolicyTable } from "./read/policy.ts";
+import { LOAD, type ReadThrough } from "./read/read-through.ts";
+import type { ModelGraph } from "./schema/model-graph.ts";
+import { EPOCH } from "./stamps/names.ts";
+import { tablesInSql, writesData } from "./stamps/raw-sql.ts";
+import { rawReadStamps } from "./stamps/read-stamps.ts";
+import { explicitStamps } from "./stamps/write-stamps.ts";
+import { isPlainObject, rejectUnknownKeys, validTags } from "./validate.ts";
+import type { Invalidator } from "./write/invalidator.ts";
 
 /** What to drop with `$cache.invalidate`. */
 export interface InvalidateTarget {
@@ -56,12 +58,13 @@ export interface CacheApiParts {
   modelNames: readonly string[];
   graph: ModelGraph;
   policies: PolicyTable;
+  plans: PlanCache;
   reads: ReadThrough;
   /** Runs `$queryRaw` on the client below the extension. */
   queryRaw: (query: RawSql) => Promise<unknown>;
 }
 
-export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, reads, queryRaw }: CacheApiParts): CacheApi {
+export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw }: CacheApiParts): CacheApi {
   return {
     async queryRaw<T>(query: RawSql, strategy: RawCacheStrategy): Promise<T> {
       if (!query || !Array.isArray(query.strings) || !Array.isArray(query.values)) {
@@ -73,8 +76,8 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
       const policy = policies.forRaw(strategy);
       const source = { [LOAD]: () => queryRaw(query) };
       if (policy === null) return (await source[LOAD]()) as T;
-      const dependencies = rawReadDependencies(tablesInSql(graph, query), policy.tags);
-      const plan = reads.customPlan("$queryRaw", "queryRaw", { strings: query.strings, values: query.values }, dependencies, policy);
+      const stamps = rawReadStamps(tablesInSql(graph, query), policy.tags);
+      const plan = plans.customPlan("$queryRaw", "queryRaw", { strings: query.strings, values: query.values }, stamps, policy);
       return (await reads.read(plan, source)) as T;
     },
     async invalidate(target) {
@@ -87,7 +90,7 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
           throw new CacheConfigError(`invalidate().models[${i}]`, `must be a model of this Prisma client (${modelNames.join(", ")}), received: ${JSON.stringify(model)}`);
         }
       });
-      await invalidator.apply(explicitEffects(models, tags));
+      await invalidator.apply(explicitStamps(models, tags));
     },
     async invalidateAll() {
       await invalidator.apply([EPOCH]);

@@ -1,21 +1,17 @@
-import { CacheError, CacheStoreError, type CacheErrorContext } from "./errors.ts";
+import { DEFAULTS } from "./defaults.ts";
+import type { CacheError, CacheErrorContext, ErrorReporter } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 
-export type ErrorReporter = (error: unknown, context: CacheErrorContext) => void;
-
-/** How long the default reporter stays quiet after a warning, in milliseconds. */
-const BURST_MS = 10_000;
-
 /**
- * Counts every store failure and hands it to `onError`; without one, prints one console warning per burst
- * (a down Redis fails every query, and one line a burst says as much as thousands).
+ * Counts every failure the plugin absorbed and hands it to `onError`; without one, prints one console warning per
+ * burst (a down Redis fails every query, and one line a burst says as much as thousands). Errors arrive already
+ * typed: each is wrapped with its code where it was raised.
  */
 export function createErrorReporter(metrics: Metrics, onError?: (error: CacheError, context: CacheErrorContext) => void): ErrorReporter {
   let quietUntil = 0;
   let suppressed = 0;
-  return (raw, context) => {
+  return (error, context) => {
     metrics.count("errors");
-    const error = raw instanceof CacheError ? raw : new CacheStoreError("STORE_ERROR", context.operation, describe(raw), { cause: raw });
     if (onError) {
       try {
         onError(error, context);
@@ -31,11 +27,7 @@ export function createErrorReporter(metrics: Metrics, onError?: (error: CacheErr
     }
     const more = suppressed > 0 ? ` (${suppressed} similar errors in the last burst were not shown)` : "";
     console.warn(`${error.message} during ${context.operation}${context.model ? ` on ${context.model}` : ""}; the query used the database${more}`);
-    quietUntil = now + BURST_MS;
+    quietUntil = now + DEFAULTS.limits.errorBurstMs;
     suppressed = 0;
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 export { cachePlugin, type CacheReadArgs } from "./extension.ts";
 export type { CacheApi, InvalidateTarget, RawCacheStrategy, RawSql } from "./cache-api.ts";
-export { CacheConfigError, CacheError, CacheStoreError, type CacheErrorCode, type CacheErrorContext } from "./errors.ts";
+export { CacheConfigError, CacheError, CacheStoreError, type CacheErrorCode, type CacheErrorContext, type CacheOperation } from "./errors.ts";
 export type { CacheStats } from "./metrics.ts";
 export { DEFAULTS, type CachePluginOptions, type CacheStrategy, type ModelPolicy } from "./options.ts";
 export type {
@@ -11,7 +11,7 @@ export type {
   CacheSchemaRelation,
   CacheSchemaUnique,
   ReferentialAction,
-} from "./schema.ts";
+} from "./schema/cache-schema.ts";
 export { memoryStore, MemoryStore, type MemoryStoreOptions } from "./stores/memory-store.ts";
 export { redisStore, RedisStore, type RedisClientLike, type RedisStoreOptions, type RedisSubscriberLike } from "./stores/redis-store.ts";
 export { tieredStore, TieredStore, type TieredStoreOptions } from "./stores/tiered-store.ts";

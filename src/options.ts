@@ -1,6 +1,8 @@
+import { DEFAULTS } from "./defaults.ts";
 import { CacheConfigError, type CacheError, type CacheErrorContext } from "./errors.ts";
-import type { CacheSchema } from "./schema.ts";
+import type { CacheSchema } from "./schema/cache-schema.ts";
 import type { CacheStore } from "./stores/store.ts";
+import { describe, isPlainObject, nonNegative, positive, rejectUnknownKeys, seconds, validTags } from "./validate.ts";
 
 /** How a model's reads are cached. Every field falls back to the plugin-wide option of the same name. */
 export interface ModelPolicy {
@@ -41,8 +43,12 @@ export interface CacheStrategy {
 }
 
 export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "tags"> {
-  /** Schema metadata from the package's generator (`generated/cache`). Without it invalidation is coarse. */
-  schema?: CacheSchema;
+  /**
+   * Schema metadata from the package's generator (`generated/cache`). Without it invalidation is coarse (a write
+   * evicts every related model) and the plugin warns once per `cachePlugin()`; `false` chooses coarse invalidation
+   * without the warning.
+   */
+  schema?: CacheSchema | false;
   /** Where entries live. @default memoryStore() (in-process, not shared between processes) */
   store?: CacheStore;
   /** Default fresh time of every model's reads, in seconds. `0`: nothing is cached unless asked. @default 60 */
@@ -76,20 +82,7 @@ export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "t
   onError?: (error: CacheError, context: CacheErrorContext) => void;
 }
 
-export const DEFAULTS = {
-  ttl: 60,
-  swr: 0,
-  prefix: "pc",
-  timeoutMs: 50,
-  maxEntryBytes: 1024 * 1024,
-  batch: true,
-  refreshAhead: 0,
-  hotThreshold: 10,
-  writes: "invalidate",
-  leaseMs: 2000,
-  leaseWaitMs: 1000,
-  earlyRefresh: 1,
-} as const;
+export { DEFAULTS };
 
 /** A model's policy with every default applied, in milliseconds. */
 export interface ResolvedPolicy {
@@ -104,7 +97,8 @@ export interface ResolvedPolicy {
 
 /** Options after validation and defaults; the rest of the plugin reads only this. */
 export interface ResolvedOptions {
-  schema: CacheSchema | undefined;
+  /** `false`: coarse invalidation, chosen on purpose (no warning); undefined: coarse, not chosen (warn). */
+  schema: CacheSchema | false | undefined;
   store: CacheStore | undefined;
   prefix: string;
   timeoutMs: number;
@@ -171,8 +165,8 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
   if (options.store !== undefined && !isStore(options.store)) {
     throw new CacheConfigError("store", `must be a store such as memoryStore() or redisStore({ client }), received: ${describe(options.store)}`);
   }
-  if (options.schema !== undefined && (!isPlainObject(options.schema) || options.schema.version !== 1 || !isPlainObject(options.schema.models))) {
-    throw new CacheConfigError("schema", "must be the cacheSchema exported by the prisma-cache-plugin generator's output (version 1)");
+  if (options.schema !== undefined && options.schema !== false && (!isPlainObject(options.schema) || options.schema.version !== 1 || !isPlainObject(options.schema.models))) {
+    throw new CacheConfigError("schema", "must be the cacheSchema exported by the prisma-cache-plugin generator's output (version 1), or false for coarse invalidation");
   }
 
   return {
@@ -188,17 +182,6 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
     defaultPolicy,
     models,
   };
-}
-
-/** Validates a list of tags (for policies, calls and `$cache.invalidate`). */
-export function validTags(tags: unknown, field: string): string[] {
-  if (!Array.isArray(tags)) throw new CacheConfigError(field, `must be an array of non-empty strings, received: ${describe(tags)}`);
-  tags.forEach((tag, i) => {
-    if (typeof tag !== "string" || tag.length === 0) {
-      throw new CacheConfigError(`${field}[${i}]`, `must be a non-empty string, received: ${describe(tag)}`);
-    }
-  });
-  return tags as string[];
 }
 
 function resolvePolicy(policy: unknown, field: string, defaults: ResolvedPolicy): ResolvedPolicy {
@@ -237,67 +220,7 @@ function behaviour(policy: Record<string, unknown> | CachePluginOptions, field: 
   };
 }
 
-export function mergeTags(a: readonly string[], b: readonly string[]): readonly string[] {
-  if (a.length === 0) return b;
-  return [...new Set([...a, ...b])];
-}
-
-export function seconds(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new CacheConfigError(field, `must be a non-negative, finite number of seconds, received: ${describe(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new CacheConfigError(field, `must be a non-negative, finite number, received: ${describe(value)}`);
-  }
-  return value;
-}
-
-function positive(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new CacheConfigError(field, `must be a positive, finite number, received: ${describe(value)}`);
-  }
-  return value;
-}
-
-export function rejectUnknownKeys(object: object, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) {
-      throw new CacheConfigError(`${field}.${key}`, `is not a known option; allowed: ${allowed.join(", ")}`);
-    }
-  }
-}
-
 function isStore(value: unknown): value is CacheStore {
   const store = value as Partial<CacheStore> | null;
   return typeof store === "object" && store !== null && typeof store.lookup === "function" && typeof store.fill === "function" && typeof store.bump === "function";
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return "an array";
-  if (value === null || typeof value !== "object") return String(value);
-  return `an object ${safeJson(value)}`;
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value)?.slice(0, 80) ?? "";
-  } catch {
-    return "";
-  }
 }

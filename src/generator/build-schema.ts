@@ -6,7 +6,7 @@ import type {
   CacheSchemaRelation,
   CacheSchemaUnique,
   ReferentialAction,
-} from "../schema.ts";
+} from "../schema/cache-schema.ts";
 
 /**
  * The parts of a DMMF field the cache schema reads. Declared here rather than imported from `@prisma/dmmf`, which

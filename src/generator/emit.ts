@@ -1,4 +1,4 @@
-import type { CacheSchema } from "../schema.ts";
+import type { CacheSchema } from "../schema/cache-schema.ts";
 
 /** The module formats the generator can write, as accepted by its `format` option. */
 export const CACHE_SCHEMA_FORMATS = ["ts", "cjs", "esm"] as const;
@@ -14,7 +14,7 @@ export interface RenderOptions {
   /**
    * Module specifier the generated file imports the `CacheSchema` type from; a relative path is relative to the output
    * directory. Change it where the package is not resolvable by name, as inside this repository
-   * (`../../src/schema.ts`). @default "prisma-cache-plugin"
+   * (`../../src/schema/cache-schema.ts`). @default "prisma-cache-plugin"
    */
   typesFrom?: string;
 }

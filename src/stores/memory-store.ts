@@ -1,4 +1,5 @@
-import { CacheConfigError } from "../errors.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { positiveInteger } from "../validate.ts";
 import { EntryTable } from "./entry-table.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
 
@@ -32,8 +33,8 @@ export class MemoryStore implements CacheStore {
   private readonly nextToken = tokenSource();
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.maxEntries = limit(options.maxEntries, "memoryStore.maxEntries", 10_000);
-    this.maxBytes = limit(options.maxBytes, "memoryStore.maxBytes", 64 * 1024 * 1024);
+    this.maxEntries = positiveInteger(options.maxEntries, "memoryStore.maxEntries", DEFAULTS.memoryStore.maxEntries);
+    this.maxBytes = positiveInteger(options.maxBytes, "memoryStore.maxBytes", DEFAULTS.memoryStore.maxBytes);
     this.table = new EntryTable(this.maxEntries, this.maxBytes);
     // Entries have a few stamps each and many share them; dropping a stamp only invalidates, so this is a soft cap.
     this.maxStamps = Math.max(1024, this.maxEntries * 4);
@@ -51,7 +52,7 @@ export class MemoryStore implements CacheStore {
     let match = entry !== undefined && entry.tokens.length === keys.length;
     let tokens: string[] | undefined;
     for (let i = 0; i < keys.length; i++) {
-      const token = this.currentToken(keys[i]!, now, request.lifeMs)!;
+      const token = this.currentToken(keys[i]!, now, request.stampLifeMs)!;
       if (match && token !== entry!.tokens[i]) {
         match = false;
         tokens = entry!.tokens.slice(0, i);
@@ -150,12 +151,4 @@ export class MemoryStore implements CacheStore {
       this.stamps.delete(key);
     }
   }
-}
-
-function limit(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new CacheConfigError(field, `must be a positive integer, received: ${String(value)}`);
-  }
-  return value;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CacheConfigError, CacheStoreError } from "../errors.ts";
+import { CacheConfigError, CacheStoreError, type CacheOperation } from "../errors.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
 
 /**
@@ -225,7 +225,7 @@ export class RedisStore implements CacheStore {
     for (const i of rest) {
       const request = requests[i]!;
       keys.push(request.key, leaseKey(request.key), ...request.stamps);
-      args.push(request.stamps.length, Math.max(1, Math.ceil(request.lifeMs)), Math.ceil(request.lease?.ms ?? 0), request.lease?.token ?? "");
+      args.push(request.stamps.length, Math.max(1, Math.ceil(request.stampLifeMs)), Math.ceil(request.lease?.ms ?? 0), request.lease?.token ?? "");
     }
     const reply = (await this.run("lookup", LOOKUP, keys, args)) as string[];
     const later = Date.now();
@@ -296,7 +296,7 @@ export class RedisStore implements CacheStore {
     // The client belongs to the caller.
   }
 
-  private async run(operation: string, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+  private async run(operation: CacheOperation, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     this.ensureReady(operation);
     let sha = this.scripts.get(script);
     if (sha === undefined) {
@@ -316,7 +316,7 @@ export class RedisStore implements CacheStore {
    * A client that lost its connection would queue commands until it reconnects: fail at once so reads use the
    * database. A client still making its first connection may queue (the plugin's timeout bounds the wait).
    */
-  private ensureReady(operation: string): void {
+  private ensureReady(operation: CacheOperation): void {
     const status = this.client.status;
     if (status !== "ready" && status !== "connecting" && status !== "connect" && status !== "wait") {
       throw new CacheStoreError("STORE_UNAVAILABLE", operation, `Redis client is ${status}, not ready`);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 /**
- * The store interface: entries guarded by stamps (see src/dependencies.ts and ../shared/design/coherence.md).
+ * The store protocol: entries fenced by stamps (docs/stamps-and-fences.md; stamp names in src/stamps/names.ts).
  *
  * Every operation works on already-prefixed string keys and encoded string values; the plugin does all policy,
  * keying and serialization before a store sees anything. A store implements three rules:
@@ -20,8 +20,8 @@ export interface LookupRequest {
   key: string;
   /** Stamp keys the entry depends on, always in the same order for the same key. */
   stamps: readonly string[];
-  /** Lifetime for stamps this lookup creates, in milliseconds: at least the entry's ttl + swr. */
-  lifeMs: number;
+  /** Lifetime of the stamps this lookup creates, in milliseconds: at least the entry's ttl + swr. */
+  stampLifeMs: number;
   /**
    * When the entry is missing or stale, also try to take the key's lease for `ms` milliseconds, so that one
    * process loads it while others wait (stores shared between processes only); with `ms` 0, only report whether

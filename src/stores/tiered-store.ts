@@ -1,6 +1,7 @@
+import { DEFAULTS } from "../defaults.ts";
 import { CacheConfigError } from "../errors.ts";
 import { EntryTable } from "./entry-table.ts";
-import { MemoryStore } from "./memory-store.ts";
+import type { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
 
@@ -79,14 +80,17 @@ export class TieredStore implements CacheStore {
   constructor(options: TieredStoreOptions) {
     const l2 = options?.l2;
     if (!l2 || typeof l2.bumpAndPublish !== "function") throw new CacheConfigError("tieredStore.l2", "must be a redisStore({ client })");
-    if (options.l1 !== undefined && !(options.l1 instanceof MemoryStore)) throw new CacheConfigError("tieredStore.l1", "must be a memoryStore({ maxEntries, maxBytes })");
+    // Checked by shape: a store never imports another store's class at run time.
+    if (options.l1 !== undefined && !(options.l1?.name === "memory" && Number.isInteger(options.l1.maxEntries) && Number.isInteger(options.l1.maxBytes))) {
+      throw new CacheConfigError("tieredStore.l1", "must be a memoryStore({ maxEntries, maxBytes })");
+    }
     if (typeof l2.client.duplicate !== "function") throw new CacheConfigError("tieredStore.l2", "needs an ioredis client that can duplicate() its connection for pub/sub");
-    const l1 = options.l1 ?? new MemoryStore();
+    const l1 = options.l1 ?? DEFAULTS.memoryStore;
     this.l2 = l2;
-    this.channel = options.channel ?? "prisma-cache-plugin:invalidate";
+    this.channel = options.channel ?? DEFAULTS.tieredStore.channel;
     this.table = new EntryTable(l1.maxEntries, l1.maxBytes);
     this.maxMirror = Math.max(1024, l1.maxEntries * 4);
-    this.deliveryWaitMs = options.deliveryWaitMs ?? 50;
+    this.deliveryWaitMs = options.deliveryWaitMs ?? DEFAULTS.tieredStore.deliveryWaitMs;
     if (!Number.isFinite(this.deliveryWaitMs) || this.deliveryWaitMs < 0) {
       throw new CacheConfigError("tieredStore.deliveryWaitMs", `must be a non-negative number of milliseconds, received: ${String(options.deliveryWaitMs)}`);
     }

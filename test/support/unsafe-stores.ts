@@ -18,7 +18,7 @@ export function lateFenceStore(inner: CacheStore, maxPauseMs = 4): CacheStore {
     ...(inner.release && { release: (key: string, lease: string) => inner.release!(key, lease) }),
     async fill(request: FillRequest) {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * maxPauseMs));
-      const [current] = await inner.lookup([{ key: request.key, stamps: request.stamps, lifeMs: request.ttlMs + request.swrMs }]);
+      const [current] = await inner.lookup([{ key: request.key, stamps: request.stamps, stampLifeMs: request.ttlMs + request.swrMs }]);
       return inner.fill({ ...request, fence: current!.fence });
     },
   };

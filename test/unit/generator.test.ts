@@ -253,8 +253,8 @@ describe("renderCacheSchemaModule", () => {
     expect(byDefault?.contents).toContain('import type { CacheSchema } from "prisma-cache-plugin";');
     expect(byDefault?.contents).toContain("export const cacheSchema: CacheSchema = {");
 
-    const [local] = renderCacheSchemaModule(schema, "ts", { typesFrom: "../../src/schema.ts" });
-    expect(local?.contents).toContain('import type { CacheSchema } from "../../src/schema.ts";');
+    const [local] = renderCacheSchemaModule(schema, "ts", { typesFrom: "../../src/schema/cache-schema.ts" });
+    expect(local?.contents).toContain('import type { CacheSchema } from "../../src/schema/cache-schema.ts";');
   });
 
   it("marks every file it writes as generated, except package.json which cannot hold comments", () => {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ErrorReporter } from "../../src/error-reporter.ts";
-import { Invalidator } from "../../src/invalidator.ts";
-import { stampKey } from "../../src/key.ts";
+import type { ErrorReporter } from "../../src/errors.ts";
+import { Invalidator } from "../../src/write/invalidator.ts";
+import { stampKey } from "../../src/stamps/names.ts";
 import { Metrics } from "../../src/metrics.ts";
-import { StoreGuard } from "../../src/store-guard.ts";
+import { GuardedStore } from "../../src/stores/guarded-store.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import type { CacheStore } from "../../src/stores/store.ts";
 import { deferred, type Deferred } from "../support/deferred.ts";
@@ -43,7 +43,7 @@ function setup(store: CacheStore = controlledStore()) {
   const reported: unknown[] = [];
   const report: ErrorReporter = (error) => reported.push(error);
   const metrics = new Metrics();
-  const invalidator = new Invalidator(new StoreGuard(store, 1000, report), "pc", metrics);
+  const invalidator = new Invalidator(new GuardedStore(store, 1000, report), "pc", metrics);
   return { invalidator, metrics, reported };
 }
 
@@ -75,7 +75,7 @@ describe("Invalidator", () => {
   it("makes the next lookup of a dependent entry miss", async () => {
     const memory = new MemoryStore();
     const { invalidator } = setup(memory);
-    const request = { key: "e", stamps: [K("m:User")], lifeMs: 60_000 };
+    const request = { key: "e", stamps: [K("m:User")], stampLifeMs: 60_000 };
     const [{ fence }] = (await memory.lookup([request])) as [{ fence: string }];
     await memory.fill({ ...request, fence, value: "v", ttlMs: 60_000, swrMs: 0, loadMs: 1 });
     await invalidator.afterWrite(new Set(["m:User"]), undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { EXECUTE, LazyQuery, PRISMA_QUERY, withRelations, type PrismaQueryLike } from "../../src/lazy-query.ts";
+import { EXECUTE, LazyQuery, PRISMA_QUERY, withRelations, type PrismaQueryLike } from "../../src/read/lazy-query.ts";
 
 /** The smallest concrete LazyQuery: runs `run`, and builds Prisma's query with `makePrismaQuery`. */
 class TestQuery<T> extends LazyQuery<T> {

@@ -5,7 +5,7 @@ import { tokenSource, type FillRequest, type LookupRequest } from "../../src/sto
 
 const STAMPS = ["{pc}:s:*", "{pc}:s:m:User"];
 
-const lookupOf = (key: string, stamps: readonly string[] = STAMPS, lifeMs = 60_000): LookupRequest => ({ key, stamps, lifeMs });
+const lookupOf = (key: string, stamps: readonly string[] = STAMPS, stampLifeMs = 60_000): LookupRequest => ({ key, stamps, stampLifeMs });
 
 function fillOf(key: string, fence: string, value: string, extra: Partial<FillRequest> = {}): FillRequest {
   return { key, stamps: STAMPS, fence, value, ttlMs: 60_000, swrMs: 0, loadMs: 3, ...extra };
@@ -250,6 +250,6 @@ describe("MemoryStore: bounds", () => {
     expect(error).toBeInstanceOf(CacheConfigError);
     expect((error as CacheConfigError).code).toBe("CONFIG_INVALID");
     expect((error as CacheConfigError).field).toBe(`memoryStore.${field}`);
-    expect((error as CacheConfigError).message).toContain(`memoryStore.${field} must be a positive integer, received: ${String(value)}`);
+    expect((error as CacheConfigError).message).toContain(`memoryStore.${field} must be a positive integer, received: ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { cacheSchema } from "../../generated/cache/index.ts";
 import { CacheConfigError, CacheError } from "../../src/errors.ts";
-import { DEFAULTS, mergeTags, resolveOptions, validTags, type CachePluginOptions } from "../../src/options.ts";
+import { DEFAULTS, resolveOptions, type CachePluginOptions } from "../../src/options.ts";
+import { mergeTags, validTags } from "../../src/validate.ts";
 import { memoryStore } from "../../src/stores/memory-store.ts";
 
 /** The CacheConfigError `run` throws; fails the test when it throws nothing or something else. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CacheConfigError } from "../../src/errors.ts";
 import { resolveOptions, type CachePluginOptions } from "../../src/options.ts";
-import { PolicyTable, READ_OPERATIONS } from "../../src/policy.ts";
+import { PolicyTable, READ_OPERATIONS } from "../../src/read/policy.ts";
 
 const MODELS = ["User", "Post", "Tag", "AuditLog"];
 

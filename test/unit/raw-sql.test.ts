@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { cacheSchema } from "../../generated/cache/index.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { graphFromSchema } from "../../src/model-graph.ts";
-import { sqlText, tablesInSql, writesData } from "../../src/raw-sql.ts";
+import { graphFromSchema } from "../../src/schema/model-graph.ts";
+import { sqlText, tablesInSql, writesData } from "../../src/stamps/raw-sql.ts";
 
 const graph = graphFromSchema(cacheSchema);
 const tables = (args: unknown) => tablesInSql(graph, args).sort();

@@ -1,14 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cacheSchema } from "../../generated/cache/index.ts";
-import type { ErrorReporter } from "../../src/error-reporter.ts";
-import type { CacheErrorContext } from "../../src/errors.ts";
-import { entryKey, stampKey } from "../../src/key.ts";
+import type { ErrorReporter } from "../../src/errors.ts";
+import type { CacheError, CacheErrorContext } from "../../src/errors.ts";
+import { entryKey } from "../../src/read/keys.ts";
+import { PlanCache } from "../../src/read/plans.ts";
+import { stampKey } from "../../src/stamps/names.ts";
 import { Metrics } from "../../src/metrics.ts";
-import { graphFromSchema } from "../../src/model-graph.ts";
+import { graphFromSchema } from "../../src/schema/model-graph.ts";
 import { resolveOptions, type ResolvedPolicy } from "../../src/options.ts";
-import { LOAD, ReadThrough } from "../../src/read-through.ts";
-import { encode } from "../../src/serializer.ts";
-import { StoreGuard } from "../../src/store-guard.ts";
+import { LOAD, ReadThrough } from "../../src/read/read-through.ts";
+import { Serializer } from "../../src/read/serializer.ts";
+
+const encode = (value: unknown): string => new Serializer().encode(value);
+import { GuardedStore } from "../../src/stores/guarded-store.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import type { CacheStore, FillRequest, LookupRequest, LookupResult } from "../../src/stores/store.ts";
 import { deferred, type Deferred } from "../support/deferred.ts";
@@ -61,9 +65,9 @@ function setup(options: SetupOptions = {}) {
   };
   const metrics = new Metrics();
   const state = { degraded: false };
-  const guard = new StoreGuard(store, options.timeoutMs ?? 1000, report);
-  const reads = new ReadThrough(guard, graph, metrics, report, {
-    prefix: "pc",
+  const guard = new GuardedStore(store, options.timeoutMs ?? 1000, report);
+  const plans = new PlanCache(graph, "pc", 10_000);
+  const reads = new ReadThrough(guard, new Serializer(), metrics, report, {
     maxEntryBytes: options.maxEntryBytes ?? 1024 * 1024,
     leaseMs: options.leaseMs ?? 0,
     leaseWaitMs: options.leaseWaitMs ?? 200,
@@ -71,8 +75,8 @@ function setup(options: SetupOptions = {}) {
     earlyRefresh: options.earlyRefresh ?? 0,
     degraded: () => state.degraded,
   });
-  const plan = (args: unknown = BY_ID, policy: ResolvedPolicy = POLICY, model = "User", operation = "findUnique") => reads.plan(model, operation, args, policy);
-  return { store, reads, plan, metrics, errors, state, stats: () => metrics.snapshot() };
+  const plan = (args: unknown = BY_ID, policy: ResolvedPolicy = POLICY, model = "User", operation = "findUnique") => plans.plan(model, operation, args, policy);
+  return { store, reads, plans, plan, metrics, errors, state, stats: () => metrics.snapshot() };
 }
 
 afterEach(() => {
@@ -88,9 +92,9 @@ describe("ReadThrough.plan", () => {
   });
 
   it("keys a custom plan (raw queries) like a model read, with the dependencies given", () => {
-    const { reads } = setup();
+    const { plans } = setup();
     const args = { strings: ["SELECT 1"], values: [] };
-    const read = reads.customPlan("$queryRaw", "queryRaw", args, ["*", "t:report"], POLICY);
+    const read = plans.customPlan("$queryRaw", "queryRaw", args, ["*", "t:report"], POLICY);
     expect(read.key).toBe(entryKey("pc", "$queryRaw", "queryRaw", args));
     expect(read.stamps).toEqual([stampKey("pc", "*"), stampKey("pc", "t:report")]);
   });
@@ -334,7 +338,8 @@ describe("ReadThrough.read", () => {
     expect(db.calls).toBe(1);
     expect(errors.length).toBeGreaterThan(0);
     for (const { error, context } of errors) {
-      expect((error as Error).message).toBe("lookup exploded");
+      expect((error as CacheError).code).toBe("STORE_ERROR");
+      expect((error as Error).message).toBe("[prisma-cache-plugin] lookup exploded");
       expect(context).toMatchObject({ operation: "lookup", model: "User" });
     }
   });
@@ -420,7 +425,7 @@ describe("ReadThrough.read", () => {
   it("treats an entry it cannot decode as a miss and reports it", async () => {
     const { reads, plan, errors, store } = setup();
     const read = plan();
-    const [found] = (await store.lookup([{ key: read.key, stamps: read.stamps, lifeMs: 60_000 }])) as LookupResult[];
+    const [found] = (await store.lookup([{ key: read.key, stamps: read.stamps, stampLifeMs: 60_000 }])) as LookupResult[];
     await store.fill({ key: read.key, stamps: read.stamps, fence: found!.fence, value: "{not json", ttlMs: 60_000, swrMs: 0, loadMs: 1 });
     const db = database();
     expect(await reads.read(read, db)).toMatchObject({ id: 1 });
@@ -457,7 +462,7 @@ describe("ReadThrough early refresh (XFetch)", () => {
     vi.setSystemTime(new Date("2025-01-01T00:00:00Z"));
     const parts = setup(options);
     const read = parts.plan(BY_ID, entryPolicy);
-    const [found] = (await parts.store.lookup([{ key: read.key, stamps: read.stamps, lifeMs: 60_000 }])) as LookupResult[];
+    const [found] = (await parts.store.lookup([{ key: read.key, stamps: read.stamps, stampLifeMs: 60_000 }])) as LookupResult[];
     await parts.store.fill({ key: read.key, stamps: read.stamps, fence: found!.fence, value: encode({ id: 1, v: "cached" }), ttlMs: entryPolicy.ttlMs, swrMs: entryPolicy.swrMs, loadMs });
     vi.setSystemTime(Date.now() + entryPolicy.ttlMs - freshForMs);
     return { ...parts, read };
@@ -631,7 +636,7 @@ function leasingStore() {
     close: () => memory.close(),
     /** Fills `key` as another process would. */
     async fillAsOther(key: string, stamps: readonly string[], value: unknown) {
-      const found = memory.lookupNow({ key, stamps, lifeMs: 60_000 });
+      const found = memory.lookupNow({ key, stamps, stampLifeMs: 60_000 });
       leases.delete(key);
       await memory.fill({ key, stamps, fence: found.fence, value: encode(value), ttlMs: 60_000, swrMs: 0, loadMs: 1 });
     },

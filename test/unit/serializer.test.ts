@@ -1,7 +1,11 @@
 import { Decimal as RuntimeDecimal } from "@prisma/client/runtime/client";
 import { describe, expect, it } from "vitest";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { decode, encode } from "../../src/serializer.ts";
+import { Serializer } from "../../src/read/serializer.ts";
+
+const serializer = new Serializer();
+const encode = (value: unknown): string => serializer.encode(value);
+const decode = (text: string): unknown => serializer.decode(text);
 
 const roundTrip = <T>(value: T): T => decode(encode(value)) as T;
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { canonical, digest, entryKey, isDecimal, stampKey } from "../../src/key.ts";
+import { entryKey } from "../../src/read/keys.ts";
+import { canonical, digest, isDecimal } from "../../src/stamps/canonical.ts";
+import { stampKey } from "../../src/stamps/names.ts";
 
 const key = (args: unknown, model = "User", operation = "findMany") => entryKey("pc", model, operation, args);
 

@@ -1,5 +1,5 @@
 import { Decimal as RuntimeDecimal } from "@prisma/client/runtime/client";
-import { isDecimal } from "./key.ts";
+import { isDecimal } from "../stamps/canonical.ts";
 
 /**
  * Query results <-> strings, exactly: a decoded hit is deep-equal to the uncached result, with the same types
@@ -14,34 +14,59 @@ type Revival = [type: string, ...path: (string | number)[]];
 
 type DecimalConstructor = new (value: string) => unknown;
 
-// The Decimal class a result's values are made of: learned from the first Decimal this process encodes, so that
-// hits return the same class as the client in use even when two copies of Prisma's runtime are loaded (ESM + CJS).
-let DecimalClass: DecimalConstructor = RuntimeDecimal as unknown as DecimalConstructor;
+/**
+ * One plugin instance's encoder and decoder. Decimals decode into the class of the Decimals its client returns
+ * (learned from the first one it encodes, Prisma's runtime's until then), so that hits have the client's own class
+ * even when two copies of Prisma's runtime are loaded (ESM and CJS) or two clients use different ones.
+ */
+export class Serializer {
+  #decimal: DecimalConstructor = RuntimeDecimal as unknown as DecimalConstructor;
+  readonly #learn: DecimalSeen = (decimal) => {
+    this.#decimal = decimal;
+  };
 
-/** Encodes a query result. Throws on values a Prisma result cannot contain (functions, symbols). */
-export function encode(value: unknown): string {
-  const revivals: Revival[] = [];
-  const json = write(value, [], revivals);
-  return revivals.length === 0 ? `{"v":${json}}` : `{"v":${json},"r":${JSON.stringify(revivals)}}`;
-}
-
-/** Decodes what `encode` produced into a fresh value. */
-export function decode(text: string): unknown {
-  const parsed = JSON.parse(text) as { v: unknown; r?: Revival[] };
-  if (parsed.r === undefined) return parsed.v;
-  let root = parsed.v;
-  for (const revival of parsed.r) {
-    const last = revival.length - 1;
-    if (last === 0) {
-      root = revive(revival[0], root);
-      continue;
-    }
-    let parent = root as Record<string | number, unknown>;
-    for (let i = 1; i < last; i++) parent = parent[revival[i] as string] as Record<string | number, unknown>;
-    const key = revival[last] as string;
-    parent[key] = revive(revival[0], parent[key]);
+  /** Encodes a query result. Throws on values a Prisma result cannot contain (functions, symbols). */
+  encode(value: unknown): string {
+    const revivals: Revival[] = [];
+    const json = write(value, [], revivals, this.#learn);
+    return revivals.length === 0 ? `{"v":${json}}` : `{"v":${json},"r":${JSON.stringify(revivals)}}`;
   }
-  return root;
+
+  /** Decodes what `encode` produced into a fresh value. */
+  decode(text: string): unknown {
+    const parsed = JSON.parse(text) as { v: unknown; r?: Revival[] };
+    if (parsed.r === undefined) return parsed.v;
+    let root = parsed.v;
+    for (const revival of parsed.r) {
+      const last = revival.length - 1;
+      if (last === 0) {
+        root = this.#revive(revival[0], root);
+        continue;
+      }
+      let parent = root as Record<string | number, unknown>;
+      for (let i = 1; i < last; i++) parent = parent[revival[i] as string] as Record<string | number, unknown>;
+      const key = revival[last] as string;
+      parent[key] = this.#revive(revival[0], parent[key]);
+    }
+    return root;
+  }
+
+  #revive(type: string, value: unknown): unknown {
+    switch (type) {
+      case "D":
+        return new Date(value as number);
+      case "B":
+        return BigInt(value as string);
+      case "M":
+        return new this.#decimal(value as string);
+      case "U":
+        return new Uint8Array(Buffer.from(value as string, "base64"));
+      case "F":
+        return Number(value as string);
+      default:
+        throw new Error(`unknown revival type ${type}`);
+    }
+  }
 }
 
 /**
@@ -71,24 +96,10 @@ export function copy(value: unknown): unknown {
   return value;
 }
 
-function revive(type: string, value: unknown): unknown {
-  switch (type) {
-    case "D":
-      return new Date(value as number);
-    case "B":
-      return BigInt(value as string);
-    case "M":
-      return new DecimalClass(value as string);
-    case "U":
-      return new Uint8Array(Buffer.from(value as string, "base64"));
-    case "F":
-      return Number(value as string);
-    default:
-      throw new Error(`unknown revival type ${type}`);
-  }
-}
+/** Learns the Decimal class of the values encoded. */
+type DecimalSeen = (decimal: DecimalConstructor) => void;
 
-function write(value: unknown, path: (string | number)[], revivals: Revival[]): string {
+function write(value: unknown, path: (string | number)[], revivals: Revival[], seen: DecimalSeen): string {
   switch (typeof value) {
     case "string":
       return JSON.stringify(value);
@@ -102,7 +113,7 @@ function write(value: unknown, path: (string | number)[], revivals: Revival[]): 
       revivals.push(["B", ...path]);
       return `"${value}"`;
     case "object":
-      return value === null ? "null" : writeObject(value, path, revivals);
+      return value === null ? "null" : writeObject(value, path, revivals, seen);
     case "undefined":
       // Only reachable inside objects (skipped there) or arrays, where JSON has no undefined either.
       return "null";
@@ -111,12 +122,12 @@ function write(value: unknown, path: (string | number)[], revivals: Revival[]): 
   }
 }
 
-function writeObject(value: object, path: (string | number)[], revivals: Revival[]): string {
+function writeObject(value: object, path: (string | number)[], revivals: Revival[], seen: DecimalSeen): string {
   if (Array.isArray(value)) {
     let out = "[";
     for (let i = 0; i < value.length; i++) {
       path.push(i);
-      out += (i === 0 ? "" : ",") + write(value[i], path, revivals);
+      out += (i === 0 ? "" : ",") + write(value[i], path, revivals, seen);
       path.pop();
     }
     return out + "]";
@@ -130,7 +141,7 @@ function writeObject(value: object, path: (string | number)[], revivals: Revival
     return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")}"`;
   }
   if (isDecimal(value)) {
-    DecimalClass = value.constructor as DecimalConstructor;
+    seen(value.constructor as DecimalConstructor);
     revivals.push(["M", ...path]);
     return JSON.stringify(value.toString());
   }
@@ -140,7 +151,7 @@ function writeObject(value: object, path: (string | number)[], revivals: Revival
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
     path.push(key);
-    out += (first ? "" : ",") + JSON.stringify(key) + ":" + write(member, path, revivals);
+    out += (first ? "" : ",") + JSON.stringify(key) + ":" + write(member, path, revivals, seen);
     path.pop();
     first = false;
   }

@@ -1,6 +1,7 @@
-import { EPOCH, modelStamp, recordRowStamps, rowLookup, tagStamp, uniquesStamp } from "./dependencies.ts";
-import { changesRows, relatedClosure, type ModelGraph, type ModelInfo } from "./model-graph.ts";
-import { isPlainObject } from "./options.ts";
+import { changesRows, relatedClosure, type ModelGraph, type ModelInfo } from "../schema/model-graph.ts";
+import { isPlainObject } from "../validate.ts";
+import { EPOCH, modelStamp, tagStamp, uniquesStamp } from "./names.ts";
+import { recordRowStamps, pinnedRowStamp } from "./row-stamps.ts";
 
 /**
  * Which stamps a successful write advances: every stamp a cached read of a changed row could depend on, and as
@@ -43,7 +44,7 @@ const NESTED_WRITE_OPS = new Set([
 ]);
 
 /** The stamps to advance after `operation` on `model` succeeded with `args` and returned `result`. */
-export function writeEffects(graph: ModelGraph, model: string, operation: string, args: unknown, result: unknown): Set<string> {
+export function writeStamps(graph: ModelGraph, model: string, operation: string, args: unknown, result: unknown): Set<string> {
   const stamps = new Set<string>();
   const info = graph.models.get(model);
   if (!info) {
@@ -64,7 +65,7 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
       break;
     case "update":
     case "upsert": {
-      const where = rowLookup(info, params.where);
+      const where = pinnedRowStamp(info, params.where);
       if (where) stamps.add(where);
       else stamps.add(uniquesStamp(model));
       rowsOf(stamps, info, [result]);
@@ -79,7 +80,7 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
       keyChanges(graph, stamps, info, params.data);
       break;
     case "delete": {
-      const where = rowLookup(info, params.where);
+      const where = pinnedRowStamp(info, params.where);
       if (where) stamps.add(where);
       else stamps.add(uniquesStamp(model));
       rowsOf(stamps, info, [result]);
@@ -99,7 +100,7 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
 }
 
 /** Stamps for `$cache.invalidate({ models, tags })`. */
-export function explicitEffects(models: readonly string[], tags: readonly string[]): Set<string> {
+export function explicitStamps(models: readonly string[], tags: readonly string[]): Set<string> {
   const stamps = new Set<string>();
   for (const model of models) touchModel(stamps, model, true);
   for (const tag of tags) stamps.add(tagStamp(tag));
@@ -107,7 +108,7 @@ export function explicitEffects(models: readonly string[], tags: readonly string
 }
 
 /** Stamps for raw SQL that changed the rows of `models` (or, when none could be recognised, everything). */
-export function rawWriteEffects(graph: ModelGraph, models: readonly string[]): Set<string> {
+export function rawWriteStamps(graph: ModelGraph, models: readonly string[]): Set<string> {
   const stamps = new Set<string>();
   if (models.length === 0) {
     stamps.add(EPOCH);

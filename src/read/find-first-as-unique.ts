@@ -1,6 +1,6 @@
-import { isScalarValue } from "./key.ts";
-import type { ModelInfo } from "./model-graph.ts";
-import { isPlainObject } from "./options.ts";
+import type { ModelInfo } from "../schema/model-graph.ts";
+import { isScalarValue } from "../stamps/canonical.ts";
+import { isPlainObject } from "../validate.ts";
 
 /**
  * Prisma merges concurrent `findUnique` (and `findUniqueOrThrow`) calls of one tick into one statement, but not
@@ -14,8 +14,8 @@ const ROUTABLE = { findFirst: "findUnique", findFirstOrThrow: "findUniqueOrThrow
 /** Arguments `findUnique` accepts with the same meaning as in `findFirst`. */
 const SAME_MEANING = new Set(["where", "select", "include", "omit", "relationLoadStrategy"]);
 
-/** The operation to send a cached read's miss as. */
-export function batchedOperation(info: ModelInfo | undefined, operation: string, args: unknown): string {
+/** The operation to send a cached read's miss as: `findUnique(OrThrow)` for a unique-shaped `findFirst(OrThrow)`. */
+export function missOperation(info: ModelInfo | undefined, operation: string, args: unknown): string {
   const unique = ROUTABLE[operation as keyof typeof ROUTABLE];
   if (unique === undefined || info === undefined || !isPlainObject(args)) return operation;
   for (const key of Object.keys(args)) if (args[key] !== undefined && !SAME_MEANING.has(key)) return operation;

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ErrorReporter } from "../../src/error-reporter.ts";
+import type { ErrorReporter } from "../../src/errors.ts";
 import { CacheStoreError, type CacheErrorContext } from "../../src/errors.ts";
-import { StoreGuard } from "../../src/store-guard.ts";
+import { GuardedStore } from "../../src/stores/guarded-store.ts";
 import { MemoryStore } from "../../src/stores/memory-store.ts";
 import type { CacheStore, FillRequest, LookupRequest } from "../../src/stores/store.ts";
 
-const LOOKUP: LookupRequest = { key: "{pc}:e:User:findUnique:=x", stamps: ["{pc}:s:*"], lifeMs: 1000 };
+const LOOKUP: LookupRequest = { key: "{pc}:e:User:findUnique:=x", stamps: ["{pc}:s:*"], stampLifeMs: 1000 };
 const FILL: FillRequest = { key: LOOKUP.key, stamps: LOOKUP.stamps, fence: "f", value: "v", ttlMs: 1000, swrMs: 0, loadMs: 1 };
 
 /** A store whose every call never settles. */
@@ -39,7 +39,7 @@ const failingStore = (synchronous = false): CacheStore => {
 function setup(store: CacheStore, timeoutMs = 50) {
   const reports: { error: unknown; context: CacheErrorContext }[] = [];
   const report: ErrorReporter = (error, context) => reports.push({ error, context });
-  return { guard: new StoreGuard(store, timeoutMs, report), reports };
+  return { guard: new GuardedStore(store, timeoutMs, report), reports };
 }
 
 beforeEach(() => {
@@ -49,7 +49,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("StoreGuard timeouts", () => {
+describe("GuardedStore timeouts", () => {
   it("answers 'no answer' to a lookup the store never answers, after timeoutMs, and reports STORE_TIMEOUT", async () => {
     const { guard, reports } = setup(silentStore());
     let settled = false;
@@ -95,20 +95,25 @@ describe("StoreGuard timeouts", () => {
   });
 });
 
-describe("StoreGuard errors", () => {
+describe("GuardedStore errors", () => {
   it.each([false, true])("reports failures with their context and never throws (synchronous throw: %s)", async (synchronous) => {
     const { guard, reports } = setup(failingStore(synchronous));
     expect(await guard.lookup([LOOKUP, { ...LOOKUP, key: "other" }], "User,Post")).toBeUndefined();
     expect(await guard.fill(FILL, "Post")).toBe(false);
     expect(await guard.bump(["{pc}:s:*"])).toBe(false);
-    expect(reports.map((r) => (r.error as Error).message)).toEqual(["lookup failed", "fill failed", "bump failed"]);
+    // Wrapped where raised: a store's own failure becomes STORE_ERROR, with the store's error as cause.
+    expect(reports.map((r) => (r.error as CacheStoreError).code)).toEqual(["STORE_ERROR", "STORE_ERROR", "STORE_ERROR"]);
+    expect(reports.map((r) => (r.error as Error).message)).toEqual(["[prisma-cache-plugin] lookup failed", "[prisma-cache-plugin] fill failed", "[prisma-cache-plugin] bump failed"]);
+    expect(reports.map((r) => ((r.error as Error).cause as Error).message)).toEqual(["lookup failed", "fill failed", "bump failed"]);
     expect(reports.map((r) => r.context)).toEqual([{ operation: "lookup", model: "User,Post" }, { operation: "fill", model: "Post", key: FILL.key }, { operation: "invalidate" }]);
   });
 
   it("reports a synchronous lookupNow failure as 'no answer'", () => {
     const { guard, reports } = setup(failingStore());
     expect(guard.lookupNow(LOOKUP, "User")).toBeUndefined();
-    expect(reports).toEqual([{ error: expect.objectContaining({ message: "lookupNow failed" }), context: { operation: "lookup", model: "User", key: LOOKUP.key } }]);
+    expect(reports).toEqual([
+      { error: expect.objectContaining({ code: "STORE_ERROR", message: "[prisma-cache-plugin] lookupNow failed" }), context: { operation: "lookup", model: "User", key: LOOKUP.key } },
+    ]);
   });
 
   it("answers lookupNow with undefined, silently, for a store without it", () => {
@@ -127,7 +132,7 @@ describe("StoreGuard errors", () => {
   });
 });
 
-describe("StoreGuard.release", () => {
+describe("GuardedStore.release", () => {
   it("passes the key and lease to the store", async () => {
     const released: [string, string][] = [];
     const store: CacheStore = { ...silentStore(), release: async (key, lease) => void released.push([key, lease]) };

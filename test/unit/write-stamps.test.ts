@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { cacheSchema } from "../../generated/cache/index.ts";
-import { EPOCH, readDependencies } from "../../src/dependencies.ts";
-import { explicitEffects, rawWriteEffects, WRITE_OPERATIONS, writeEffects } from "../../src/invalidation.ts";
-import { graphFromRuntime, graphFromSchema, relatedClosure, type RuntimeDataModel } from "../../src/model-graph.ts";
-import type { CacheSchema } from "../../src/schema.ts";
+import { EPOCH } from "../../src/stamps/names.ts";
+import { readStamps as readDependencies } from "../../src/stamps/read-stamps.ts";
+import { explicitStamps as explicitEffects, rawWriteStamps as rawWriteEffects, WRITE_OPERATIONS, writeStamps as writeEffects } from "../../src/stamps/write-stamps.ts";
+import { graphFromRuntime, graphFromSchema, relatedClosure, type RuntimeDataModel } from "../../src/schema/model-graph.ts";
+import type { CacheSchema } from "../../src/schema/cache-schema.ts";
 
 const graph = graphFromSchema(cacheSchema);
 

@@ -1,12 +1,15 @@
-import { EPOCH, pinnedRow, readDependencies, recordUniqueWheres, uniquesStamp } from "./dependencies.ts";
-import type { ErrorReporter } from "./error-reporter.ts";
-import { entryKey, stampKey } from "./key.ts";
-import type { Metrics } from "./metrics.ts";
-import type { ModelGraph } from "./model-graph.ts";
-import { isPlainObject, type ResolvedPolicy } from "./options.ts";
-import type { PolicyTable } from "./policy.ts";
-import { encode } from "./serializer.ts";
-import type { StoreGuard } from "./store-guard.ts";
+import { CacheError, messageOf, type ErrorReporter } from "../errors.ts";
+import type { Metrics } from "../metrics.ts";
+import type { ResolvedPolicy } from "../options.ts";
+import { entryKey } from "../read/keys.ts";
+import type { PolicyTable } from "../read/policy.ts";
+import type { Serializer } from "../read/serializer.ts";
+import type { ModelGraph } from "../schema/model-graph.ts";
+import { EPOCH, stampKey, uniquesStamp } from "../stamps/names.ts";
+import { readStamps } from "../stamps/read-stamps.ts";
+import { pinnedRow, recordUniqueWheres } from "../stamps/row-stamps.ts";
+import type { GuardedStore } from "../stores/guarded-store.ts";
+import { isPlainObject } from "../validate.ts";
 
 /**
  * `writes: "write-through"`: after a create, update or upsert that returns the full record, store it under the
@@ -21,7 +24,8 @@ import type { StoreGuard } from "./store-guard.ts";
  */
 export class WriteThrough {
   constructor(
-    private readonly guard: StoreGuard,
+    private readonly store: GuardedStore,
+    private readonly serializer: Serializer,
     private readonly graph: ModelGraph,
     private readonly policies: PolicyTable,
     private readonly prefix: string,
@@ -29,48 +33,52 @@ export class WriteThrough {
     private readonly report: ErrorReporter,
   ) {}
 
-  /** Before the write: reads the guard stamps, if this write can write through. */
-  async prepare(model: string, operation: string, args: unknown, inTransaction: boolean): Promise<WriteGuard | undefined> {
+  /** Before the write: reads the stamps every writer of the row advances, if this write can write through. */
+  async prepare(model: string, operation: string, args: unknown, inTransaction: boolean): Promise<PreparedWriteThrough | undefined> {
     const policy = this.policies.ofModel(model);
     const info = this.graph.models.get(model);
-    if (policy === false || policy.writes !== "write-through" || inTransaction || !info || !this.guard.store.writeThrough) return undefined;
+    if (policy === false || policy.writes !== "write-through" || inTransaction || !info || !this.store.store.writeThrough) return undefined;
     if (!isPlainObject(args) || args.select !== undefined || args.include !== undefined || args.omit !== undefined) return undefined;
     // The row must be named before the write: by its where, or for a create by a unique key in its data.
     const row = pinnedRow(info, operation === "create" ? args.data : operation === "update" || operation === "upsert" ? args.where : undefined);
     if (!row) return undefined;
     const stamps = [EPOCH, uniquesStamp(model), row.stamp].map((stamp) => stampKey(this.prefix, stamp));
     const key = entryKey(this.prefix, model, "findUnique", { where: row.where });
-    const [found] = (await this.guard.lookup([{ key, stamps, lifeMs: policy.ttlMs + policy.swrMs }], model)) ?? [];
+    const [found] = (await this.store.lookup([{ key, stamps, stampLifeMs: policy.ttlMs + policy.swrMs }], model)) ?? [];
     return found && { model, policy, stamps, fence: found.fence };
   }
 
   /**
-   * After the commit: advances `stamps` and stores `record` under its unique lookups if the guard held. False when
-   * the store could not be reached (the caller then invalidates the usual way, with its retries).
+   * After the commit: advances `stamps` and stores `record` under its unique lookups if no other write of the row
+   * moved the stamps read before. False when the store could not be reached or the record cannot be stored (the
+   * caller then invalidates the usual way, with its retries).
    */
-  async apply(guard: WriteGuard, stamps: ReadonlySet<string>, record: unknown): Promise<boolean> {
-    const info = this.graph.models.get(guard.model)!;
-    const { ttlMs, swrMs, tags } = guard.policy;
+  async apply(prepared: PreparedWriteThrough, stamps: ReadonlySet<string>, record: unknown): Promise<boolean> {
+    const info = this.graph.models.get(prepared.model)!;
+    const { ttlMs, swrMs, tags } = prepared.policy;
     let value: string;
     try {
-      value = encode(record);
+      value = this.serializer.encode(record);
     } catch (error) {
-      this.report(error, { operation: "encode", model: guard.model });
+      this.report(new CacheError("SERIALIZE_FAILED", `cannot write through this ${prepared.model} record: ${messageOf(error)}`, { cause: error }), {
+        operation: "encode",
+        model: prepared.model,
+      });
       return false;
     }
     if (!isPlainObject(record) || [...info.fieldTypes.keys()].some((field) => !(field in record))) return false;
     const fills = recordUniqueWheres(info, record).map((where) => {
       const args = { where };
       return {
-        key: entryKey(this.prefix, guard.model, "findUnique", args),
-        stamps: readDependencies(this.graph, guard.model, "findUnique", args, tags).map((stamp) => stampKey(this.prefix, stamp)),
+        key: entryKey(this.prefix, prepared.model, "findUnique", args),
+        stamps: readStamps(this.graph, prepared.model, "findUnique", args, tags).map((stamp) => stampKey(this.prefix, stamp)),
         value,
         ttlMs,
         swrMs,
       };
     });
     const bump = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
-    const stored = await this.guard.writeThrough({ guard: { stamps: guard.stamps, fence: guard.fence }, bump, fills }, guard.model);
+    const stored = await this.store.writeThrough({ guard: { stamps: prepared.stamps, fence: prepared.fence }, bump, fills }, prepared.model);
     if (stored === undefined) return false;
     this.metrics.count("invalidations");
     if (stored) this.metrics.count("fills", fills.length);
@@ -78,8 +86,8 @@ export class WriteThrough {
   }
 }
 
-/** The guard stamps of a write-through write, read before its database write. */
-export interface WriteGuard {
+/** A write-through write's stamps and their values, read before its database write. */
+export interface PreparedWriteThrough {
   model: string;
   policy: ResolvedPolicy;
   stamps: string[];

@@ -1,12 +1,10 @@
 import * as crypto from "node:crypto";
 
 /**
- * Stable cache keys from (model, operation, args).
+ * One text per Prisma argument value, for entry keys and row stamps.
  *
- * Two argument objects that Prisma treats alike map to one key: object key order is ignored, `undefined` members
- * are dropped (Prisma ignores them), and Date, BigInt, Decimal, bytes and Prisma's null markers hash by value.
- * Keys start with the `{prefix}` hash tag so that all of a namespace's keys share one Redis Cluster slot, which
- * lets one script read an entry and the stamps it depends on.
+ * Two values that Prisma treats alike get one text: object key order is ignored, `undefined` members are dropped
+ * (Prisma ignores them), and Date, BigInt, Decimal, bytes and Prisma's null markers are spelled by value.
  */
 
 /** Canonical text of a Prisma argument value. */
@@ -104,23 +102,4 @@ const hashText: (text: string) => string =
 /** A short, collision-resistant digest (160-bit SHA-1, base64url) of canonical text. */
 export function digest(text: string): string {
   return hashText(text);
-}
-
-/** Canonical args short enough to stay readable are used as they are; longer ones are digested. */
-const MAX_RAW_ARGS = 40;
-
-/** The key of a cached read. `args` must not contain `cacheStrategy`. */
-export function entryKey(prefix: string, model: string, operation: string, args: unknown): string {
-  return entryKeyOf(prefix, model, operation, canonical(args));
-}
-
-/** The key of a cached read whose args' canonical text is already known. */
-export function entryKeyOf(prefix: string, model: string, operation: string, text: string): string {
-  const id = text.length <= MAX_RAW_ARGS ? `=${text}` : `#${digest(text)}`;
-  return `{${prefix}}:e:${model}:${operation}:${id}`;
-}
-
-/** The store key of a stamp (see dependencies.ts for what stamps are). */
-export function stampKey(prefix: string, stamp: string): string {
-  return `{${prefix}}:s:${stamp}`;
 }

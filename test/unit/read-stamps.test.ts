@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { cacheSchema } from "../../generated/cache/index.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { EPOCH, rawReadDependencies, readDependencies, recordRowStamps, rowLookup } from "../../src/dependencies.ts";
-import { graphFromRuntime, graphFromSchema, type RuntimeDataModel } from "../../src/model-graph.ts";
-import type { CacheSchema } from "../../src/schema.ts";
+import { EPOCH } from "../../src/stamps/names.ts";
+import { rawReadStamps as rawReadDependencies, readStamps as readDependencies } from "../../src/stamps/read-stamps.ts";
+import { pinnedRowStamp, recordRowStamps } from "../../src/stamps/row-stamps.ts";
+import { graphFromRuntime, graphFromSchema, type RuntimeDataModel } from "../../src/schema/model-graph.ts";
+import type { CacheSchema } from "../../src/schema/cache-schema.ts";
 
 const graph = graphFromSchema(cacheSchema);
 
@@ -63,7 +65,7 @@ describe("readDependencies: unique lookups", () => {
 
   it("gives a compound unique the same row stamp from a where and from a record", () => {
     const info = graph.models.get("Tag")!;
-    expect(rowLookup(info, { namespace_name: { namespace: "blog", name: "ts" } })).toBe(recordRowStamps(info, { id: 9, namespace: "blog", name: "ts" })![1]);
+    expect(pinnedRowStamp(info, { namespace_name: { namespace: "blog", name: "ts" } })).toBe(recordRowStamps(info, { id: 9, namespace: "blog", name: "ts" })![1]);
   });
 
   it("pins findFirst with an equality on a unique field, in shorthand or as { equals }", () => {
@@ -105,7 +107,7 @@ describe("readDependencies: unique lookups", () => {
       joinTables: [],
     };
     const info = graphFromSchema(schema).models.get("Event")!;
-    expect(rowLookup(info, { at: "2024-01-01T00:00:00.000Z" })).toBe(rowLookup(info, { at: new Date(Date.UTC(2024, 0, 1)) }));
+    expect(pinnedRowStamp(info, { at: "2024-01-01T00:00:00.000Z" })).toBe(pinnedRowStamp(info, { at: new Date(Date.UTC(2024, 0, 1)) }));
   });
 
   // A Decimal unique field given as a string keeps its spelling ("1.50"), while the record returned by a write
@@ -128,7 +130,7 @@ describe("readDependencies: unique lookups", () => {
       joinTables: [],
     };
     const info = graphFromSchema(schema).models.get("Price")!;
-    expect(recordRowStamps(info, { id: 1, amount: new Prisma.Decimal("1.5") })).toContain(rowLookup(info, { amount: "1.50" }));
+    expect(recordRowStamps(info, { id: 1, amount: new Prisma.Decimal("1.5") })).toContain(pinnedRowStamp(info, { amount: "1.50" }));
   });
 
   it.each([

@@ -1,15 +1,10 @@
-import { stampKey } from "./key.ts";
-import type { Metrics } from "./metrics.ts";
-import type { StoreGuard } from "./store-guard.ts";
+import { DEFAULTS } from "../defaults.ts";
+import type { Metrics } from "../metrics.ts";
+import { stampKey } from "../stamps/names.ts";
+import type { GuardedStore } from "../stores/guarded-store.ts";
+import type { Transaction } from "../transaction-scope.ts";
 
-/** The transaction a write ran in, as Prisma passes it to query extensions. */
-export interface TransactionInfo {
-  kind: "itx" | "batch";
-  id: string | number;
-}
-
-const RETRY_FIRST_MS = 50;
-const RETRY_MAX_MS = 5_000;
+const { retryFirstMs, retryMaxMs } = DEFAULTS.limits;
 
 /**
  * Applies invalidations after writes commit, and only then lets the write's promise resolve.
@@ -26,11 +21,11 @@ export class Invalidator {
   /** Stamp keys whose advance failed, with the failure's sequence number. */
   private readonly failed = new Map<string, number>();
   private failures = 0;
-  private retryDelayMs = RETRY_FIRST_MS;
+  private retryDelayMs: number = retryFirstMs;
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly guard: StoreGuard,
+    private readonly store: GuardedStore,
     private readonly prefix: string,
     private readonly metrics: Metrics,
   ) {}
@@ -41,8 +36,8 @@ export class Invalidator {
   }
 
   /** Advances `stamps` now, or when the interactive transaction the write ran in ends. */
-  async afterWrite(stamps: ReadonlySet<string>, transaction: TransactionInfo | undefined): Promise<void> {
-    if (transaction?.kind === "itx") {
+  async afterWrite(stamps: ReadonlySet<string>, transaction: Transaction | undefined): Promise<void> {
+    if (transaction?.kind === "itx" && transaction.id !== undefined) {
       const pending = this.open.get(transaction.id);
       if (pending) {
         for (const stamp of stamps) pending.add(stamp);
@@ -66,12 +61,14 @@ export class Invalidator {
     if (pending && pending.size > 0) await this.apply(pending);
   }
 
-  /** Advances stamps (unprefixed names, see dependencies.ts) in the store. */
+  /** Advances stamps (unprefixed names, see stamps/names.ts) in the store; counted once the store applied them. */
   async apply(stamps: Iterable<string>): Promise<void> {
     const keys = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
     if (keys.length === 0) return;
-    this.metrics.count("invalidations");
-    if (await this.guard.bump(keys)) return;
+    if (await this.store.bump(keys)) {
+      this.metrics.count("invalidations");
+      return;
+    }
     const failure = ++this.failures;
     for (const key of keys) this.failed.set(key, failure);
     this.scheduleRetry();
@@ -86,12 +83,19 @@ export class Invalidator {
   private async retry(): Promise<void> {
     this.retryTimer = undefined;
     const attempt = [...this.failed];
-    if (await this.guard.bump(attempt.map(([key]) => key))) {
+    if (await this.store.bump(attempt.map(([key]) => key))) {
       // A key that failed again meanwhile (a later write) was not covered by this attempt: keep it.
-      for (const [key, failure] of attempt) if (this.failed.get(key) === failure) this.failed.delete(key);
-      this.retryDelayMs = RETRY_FIRST_MS;
+      const applied = new Set<number>();
+      for (const [key, failure] of attempt) {
+        if (this.failed.get(key) !== failure) continue;
+        this.failed.delete(key);
+        applied.add(failure);
+      }
+      // Each failed invalidation counts once, when its retry reached the store.
+      this.metrics.count("invalidations", applied.size);
+      this.retryDelayMs = retryFirstMs;
     } else {
-      this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, retryMaxMs);
     }
     if (this.failed.size > 0) this.scheduleRetry();
   }

@@ -1,12 +1,11 @@
-import { CacheStoreError } from "./errors.ts";
-import type { ErrorReporter } from "./error-reporter.ts";
-import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./stores/store.ts";
+import { CacheError, CacheStoreError, messageOf, type CacheOperation, type ErrorReporter } from "../errors.ts";
+import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
 
 /**
  * A store whose calls never throw and never take longer than `timeoutMs`: a failure or a late answer is reported
  * and turned into "no answer", and the caller falls back to the database.
  */
-export class StoreGuard {
+export class GuardedStore {
   constructor(
     readonly store: CacheStore,
     private readonly timeoutMs: number,
@@ -19,48 +18,48 @@ export class StoreGuard {
     try {
       return this.store.lookupNow(request);
     } catch (error) {
-      this.report(error, { operation: "lookup", model, key: request.key });
+      this.report(asStoreError(error, "lookup"), { operation: "lookup", model, key: request.key });
       return undefined;
     }
   }
 
   /** One round trip for many lookups; `undefined` on failure. */
   async lookup(requests: readonly LookupRequest[], model: string): Promise<LookupResult[] | undefined> {
-    return this.guard("lookup", (signal) => this.store.lookup(requests, signal), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
+    return this.attempt("lookup", (signal) => this.store.lookup(requests, signal), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
   }
 
   /** Whether each entry was stored (all false on failure); one round trip where the store can batch fills. */
   async fillMany(requests: readonly FillRequest[], model: string): Promise<boolean[]> {
     const store = this.store;
     if (store.fillMany === undefined) return Promise.all(requests.map((request) => this.fill(request, model)));
-    return (await this.guard("fill", () => store.fillMany!(requests), undefined, model)) ?? requests.map(() => false);
+    return (await this.attempt("fill", () => store.fillMany!(requests), undefined, model)) ?? requests.map(() => false);
   }
 
   /** Whether the entry was stored; false on failure. */
   async fill(request: FillRequest, model: string): Promise<boolean> {
-    return (await this.guard("fill", () => this.store.fill(request), false, model, request.key)) ?? false;
+    return (await this.attempt("fill", () => this.store.fill(request), false, model, request.key)) ?? false;
   }
 
   /** Releases a lease; failures only delay other processes until the lease expires. */
   async release(key: string, lease: string): Promise<void> {
     const store = this.store;
-    if (store.release !== undefined) await this.guard("release", () => store.release!(key, lease), undefined, undefined, key);
+    if (store.release !== undefined) await this.attempt("release", () => store.release!(key, lease), undefined, undefined, key);
   }
 
   /** Write-through (see the store interface): whether the entries were stored; undefined on failure. */
   async writeThrough(request: WriteThroughRequest, model: string): Promise<boolean | undefined> {
     const store = this.store;
     if (store.writeThrough === undefined) return undefined;
-    return this.guard("invalidate", () => store.writeThrough!(request), undefined, model, undefined, store.confirmWaitMs);
+    return this.attempt("invalidate", () => store.writeThrough!(request), undefined, model, undefined, store.confirmWaitMs);
   }
 
   /** Whether the stamps were advanced; false on failure or timeout (the caller then retries). */
   async bump(stamps: readonly string[]): Promise<boolean> {
-    return (await this.guard("invalidate", () => this.store.bump(stamps).then(() => true), false, undefined, undefined, this.store.confirmWaitMs)) ?? false;
+    return (await this.attempt("invalidate", () => this.store.bump(stamps).then(() => true), false, undefined, undefined, this.store.confirmWaitMs)) ?? false;
   }
 
   /** `extraMs`: time the operation may take by design on top of the store's answer (a tiered store's confirmations). */
-  private async guard<T, F>(operation: string, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string, extraMs = 0): Promise<T | F> {
+  private async attempt<T, F>(operation: CacheOperation, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string, extraMs = 0): Promise<T | F> {
     let timer: NodeJS.Timeout | undefined;
     // Set when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say,
     // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
@@ -74,10 +73,15 @@ export class StoreGuard {
       });
       return await Promise.race([call(abandoned), timeout]);
     } catch (error) {
-      this.report(error, { operation, ...(model && { model }), ...(key && { key }) });
+      this.report(asStoreError(error, operation), { operation, ...(model && { model }), ...(key && { key }) });
       return fallback;
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** What a store threw, as the plugin reports it: its own errors as they are, anything else as `STORE_ERROR`. */
+function asStoreError(error: unknown, operation: CacheOperation): CacheError {
+  return error instanceof CacheError ? error : new CacheStoreError("STORE_ERROR", operation, messageOf(error), { cause: error });
 }

@@ -1,4 +1,4 @@
-import type { ModelGraph } from "./model-graph.ts";
+import type { ModelGraph } from "../schema/model-graph.ts";
 
 /**
  * Which models a raw statement may have written. Prisma cannot say, so the SQL text is scanned for the names of

@@ -1,4 +1,4 @@
-import type { CacheSchema, CacheSchemaUnique, ReferentialAction } from "./schema.ts";
+import type { CacheSchema, CacheSchemaUnique, ReferentialAction } from "./cache-schema.ts";
 
 /**
  * The schema as dependency and invalidation rules need it: relations by field, unique constraints, and for each

@@ -1,5 +1,7 @@
-import { CacheConfigError } from "./errors.ts";
-import { DEFAULTS, describe, isPlainObject, mergeTags, rejectUnknownKeys, seconds, validTags, type ResolvedOptions, type ResolvedPolicy } from "./options.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { CacheConfigError } from "../errors.ts";
+import type { ResolvedOptions, ResolvedPolicy } from "../options.ts";
+import { describe, isPlainObject, mergeTags, rejectUnknownKeys, seconds, validTags } from "../validate.ts";
 
 /** The read operations the plugin caches; everything else always goes to the database. */
 export const READ_OPERATIONS = [

@@ -1,0 +1,26 @@
+import { canonical, digest } from "../stamps/canonical.ts";
+
+/**
+ * Entry keys: `{prefix}:e:<Model>:<operation>:<args>`, the args' canonical text when it is short and readable, its
+ * digest otherwise. Every key of a namespace starts with the `{prefix}` hash tag so that they share one Redis
+ * Cluster slot, which lets one script read an entry and the stamps it depends on (stamp keys: stamps/names.ts).
+ */
+
+/** Canonical args short enough to stay readable are used as they are; longer ones are digested. */
+const MAX_RAW_ARGS = 40;
+
+/** The key of a cached read. `args` must not contain `cacheStrategy`. */
+export function entryKey(prefix: string, model: string, operation: string, args: unknown): string {
+  return entryKeyOf(prefix, model, operation, canonical(args));
+}
+
+/** The key of a cached read whose args' canonical text is already known. */
+export function entryKeyOf(prefix: string, model: string, operation: string, text: string): string {
+  const id = text.length <= MAX_RAW_ARGS ? `=${text}` : `#${digest(text)}`;
+  return `{${prefix}}:e:${model}:${operation}:${id}`;
+}
+
+/** The model an entry key is for (for error reports). */
+export function modelOfKey(key: string): string | undefined {
+  return key.split(":")[2];
+}

@@ -1,0 +1,66 @@
+import type { ResolvedPolicy } from "../options.ts";
+import type { ModelGraph } from "../schema/model-graph.ts";
+import { canonical } from "../stamps/canonical.ts";
+import { stampKey } from "../stamps/names.ts";
+import { readStamps } from "../stamps/read-stamps.ts";
+import type { LookupRequest } from "../stores/store.ts";
+import { entryKey, entryKeyOf } from "./keys.ts";
+
+/** One cacheable read, keyed and with its stamps resolved; also its own lookup request (without lease). */
+export interface ReadPlan extends LookupRequest {
+  model: string;
+  operation: string;
+  policy: ResolvedPolicy;
+}
+
+/**
+ * Plans of reads, kept by model, operation and the args' canonical text: building a key and resolving the stamps a
+ * read depends on costs more than looking them up, and hot reads repeat the same args.
+ */
+export class PlanCache {
+  private readonly plans = new Map<string, Map<string, Map<string, ReadPlan>>>();
+  private readonly stampMemo = new Map<string, readonly string[]>();
+
+  constructor(
+    private readonly graph: ModelGraph,
+    private readonly prefix: string,
+    private readonly maxEntries: number,
+  ) {}
+
+  /** Keys a model read and resolves what it depends on. */
+  plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy): ReadPlan {
+    // Plans are immutable: the same args under the same policy object (a model's own, or a strategy's) reuse one.
+    const text = canonical(args);
+    let byText = this.plans.get(model)?.get(operation);
+    if (byText === undefined) {
+      byText = new Map();
+      const byOperation = this.plans.get(model) ?? new Map<string, Map<string, ReadPlan>>();
+      byOperation.set(operation, byText);
+      this.plans.set(model, byOperation);
+    }
+    const cached = byText.get(text);
+    if (cached !== undefined && cached.policy === policy) return cached;
+    const key = entryKeyOf(this.prefix, model, operation, text);
+    const memoKey = policy.tags.length === 0 ? key : `${key}\n${policy.tags.join("\n")}`;
+    let stamps = cached !== undefined && cached.policy.tags === policy.tags ? cached.stamps : this.stampMemo.get(memoKey);
+    if (stamps === undefined) {
+      stamps = this.stampKeys(readStamps(this.graph, model, operation, args, policy.tags));
+      if (this.stampMemo.size >= this.maxEntries) this.stampMemo.clear();
+      this.stampMemo.set(memoKey, stamps);
+    }
+    const plan = { model, operation, key, stamps, stampLifeMs: policy.ttlMs + policy.swrMs, policy };
+    if (byText.size >= this.maxEntries) byText.clear();
+    byText.set(text, plan);
+    return plan;
+  }
+
+  /** Keys a read whose stamps the caller computed (raw queries); not kept. */
+  customPlan(model: string, operation: string, args: unknown, stamps: readonly string[], policy: ResolvedPolicy): ReadPlan {
+    const key = entryKey(this.prefix, model, operation, args);
+    return { model, operation, key, stamps: this.stampKeys(stamps), stampLifeMs: policy.ttlMs + policy.swrMs, policy };
+  }
+
+  private stampKeys(stamps: readonly string[]): string[] {
+    return stamps.map((stamp) => stampKey(this.prefix, stamp));
+  }
+}

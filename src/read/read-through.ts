@@ -1,0 +1,207 @@
+import DataLoader from "dataloader";
+import { DEFAULTS } from "../defaults.ts";
+import { CacheError, messageOf, type ErrorReporter } from "../errors.ts";
+import type { Metrics } from "../metrics.ts";
+import type { GuardedStore } from "../stores/guarded-store.ts";
+import type { FillRequest, LookupRequest, LookupResult } from "../stores/store.ts";
+import { EarlyRefresh } from "./early-refresh.ts";
+import { type Flight, Flights, flightId } from "./flights.ts";
+import { HitCopies } from "./hit-copies.ts";
+import { modelOfKey } from "./keys.ts";
+import { Leases } from "./leases.ts";
+import type { ReadPlan } from "./plans.ts";
+import type { Serializer } from "./serializer.ts";
+
+/** The method of a `Loader`, under a symbol so it cannot clash with anything else the loader object has. */
+export const LOAD = Symbol("load");
+
+/** Runs a read's query against the database (an object, not a closure, so a hit allocates nothing for it). */
+export interface Loader {
+  [LOAD](): Promise<unknown>;
+}
+
+export interface ReadThroughOptions {
+  maxEntryBytes: number;
+  /** Lease time for a key being loaded (shared stores), ms; 0: no cross-process leases. */
+  leaseMs: number;
+  /** Longest wait for another process's load before loading too, ms. */
+  leaseWaitMs: number;
+  /** XFetch β for entries without swr; 0: no early refresh. */
+  earlyRefresh: number;
+  /** Whether reads must skip the cache (a failed invalidation is still being retried). */
+  degraded: () => boolean;
+}
+
+/**
+ * The read path (docs/read-path.md): look the entry up (in-process stores synchronously, others batched per tick
+ * into one round trip), serve it when its stamps are current, and otherwise run the database read once per key and
+ * fence (flights.ts; across processes, leases.ts) and fill the entry under the fence taken before that read. Stale
+ * entries within `swr` are served while one refresh runs; fresh ones may be refreshed early (early-refresh.ts).
+ */
+export class ReadThrough {
+  private readonly loader: DataLoader<LookupRequest, LookupResult | undefined>;
+  private readonly filler: DataLoader<FillRequest, boolean>;
+  private readonly flights = new Flights();
+  private readonly leases: Leases;
+  private readonly early: EarlyRefresh;
+  private readonly copies: HitCopies;
+
+  constructor(
+    private readonly store: GuardedStore,
+    private readonly serializer: Serializer,
+    private readonly metrics: Metrics,
+    private readonly report: ErrorReporter,
+    private readonly options: ReadThroughOptions,
+  ) {
+    const { maxBatch, maxMemoEntries, maxCopiedChars, maxCopiedTotalChars, leasePollFirstMs, leasePollMaxMs } = DEFAULTS.limits;
+    this.loader = new DataLoader(async (requests) => (await this.store.lookup(requests, modelsOf(requests))) ?? requests.map(() => undefined), {
+      cache: false,
+      maxBatchSize: maxBatch,
+    });
+    // The fills of one tick (a burst of misses) go to the store together too.
+    this.filler = new DataLoader((requests) => this.store.fillMany(requests, modelsOf(requests)), { cache: false, maxBatchSize: maxBatch });
+    this.leases = new Leases(store, { leaseMs: options.leaseMs, leaseWaitMs: options.leaseWaitMs, pollFirstMs: leasePollFirstMs, pollMaxMs: leasePollMaxMs });
+    this.early = new EarlyRefresh(options.earlyRefresh, maxMemoEntries);
+    this.copies = new HitCopies(serializer, { maxEntries: maxMemoEntries, maxChars: maxCopiedChars, maxTotalChars: maxCopiedTotalChars });
+  }
+
+  /** The read's result, from the cache when possible; `source` runs the query against the database. */
+  read(plan: ReadPlan, source: Loader): Promise<unknown> {
+    if (this.options.degraded()) {
+      this.metrics.count("bypasses");
+      return source[LOAD]();
+    }
+    // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
+    const local = this.store.lookupNow(plan, plan.model);
+    if (local !== undefined) return this.answer(plan, plan, local, source, true);
+    const request = this.leases.request(plan);
+    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, source, false));
+  }
+
+  /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */
+  private async lookup(plan: ReadPlan, request: LookupRequest): Promise<LookupResult | undefined> {
+    const found = plan.policy.batch ? await this.loader.load(request) : (await this.store.lookup([request], plan.model))?.[0];
+    if (found === undefined) this.leases.release(plan.key, request.lease?.token);
+    return found;
+  }
+
+  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean): Promise<unknown> {
+    if (found === undefined) return source[LOAD](); // the store failed (already reported): the database answers
+    const lease = found.leased ? request.lease?.token : undefined;
+    if (found.value === undefined) return this.miss(plan, found, lease, source);
+    let value: unknown;
+    try {
+      value = this.copies.value(plan.key, found.value);
+    } catch (error) {
+      this.report(new CacheError("DECODE_FAILED", `cannot decode the cached ${plan.model}.${plan.operation} entry: ${messageOf(error)}`, { cause: error }), {
+        operation: "decode",
+        model: plan.model,
+        key: plan.key,
+      });
+      return this.miss(plan, found, lease, source);
+    }
+    const freshForMs = found.freshForMs ?? Infinity;
+    const stale = freshForMs <= 0;
+    this.metrics.hit(plan.model, stale, local);
+    if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) this.refresh(plan, found, lease, source);
+    else this.leases.release(plan.key, lease);
+    return Promise.resolve(value);
+  }
+
+  private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<unknown> {
+    this.metrics.miss(plan.model);
+    const joined = this.flights.get(flightId(plan.key, found.fence));
+    if (joined !== undefined) {
+      // This lookup took the lease, but a load in this process already runs: let other processes' waiters go.
+      this.leases.release(plan.key, lease);
+      return joined.then((flight) => (flight.encoded === undefined ? source[LOAD]() : this.serializer.decode(flight.encoded)));
+    }
+    return this.fly(plan, found, lease, source).then((flight) => flight.result);
+  }
+
+  /** Refreshes an entry in the background, once per key and fence in this process. */
+  private refresh(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): void {
+    if (this.flights.has(flightId(plan.key, found.fence))) {
+      this.leases.release(plan.key, lease);
+      return;
+    }
+    this.fly(plan, found, lease, source).catch((error) =>
+      this.report(new CacheError("REFRESH_FAILED", `background refresh of ${plan.model}.${plan.operation} failed: ${messageOf(error)}`, { cause: error }), {
+        operation: "refresh",
+        model: plan.model,
+        key: plan.key,
+      }),
+    );
+  }
+
+  private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
+    return this.flights.start(flightId(plan.key, found.fence), () => this.resolve(plan, found, lease, source));
+  }
+
+  /**
+   * Loads the entry, or first waits while another process holds its lease (leases.ts). Then it loads itself, without
+   * a lease: waiters queueing for the lease one by one would only serialize them.
+   */
+  private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
+    let current = found;
+    if (current.leaseBusy && current.value === undefined) {
+      current = await this.leases.waitForOther(plan, current, (peek) => this.lookup(plan, peek));
+      if (current.value !== undefined) {
+        try {
+          return { result: this.serializer.decode(current.value), encoded: current.value };
+        } catch {
+          // fall through to loading it ourselves
+        }
+      }
+    }
+    return this.loadAndFill(plan, current.fence, lease, source);
+  }
+
+  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader): Promise<Flight> {
+    let filling = false;
+    try {
+      const started = performance.now();
+      const result = await source[LOAD]();
+      const loadMs = performance.now() - started;
+      let encoded: string;
+      try {
+        // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
+        encoded = this.serializer.encode(result);
+      } catch (error) {
+        this.report(new CacheError("SERIALIZE_FAILED", `cannot cache this ${plan.model}.${plan.operation} result: ${messageOf(error)}`, { cause: error }), {
+          operation: "encode",
+          model: plan.model,
+          key: plan.key,
+        });
+        return { result, encoded: undefined };
+      }
+      if (exceeds(encoded, this.options.maxEntryBytes)) {
+        this.metrics.count("oversize");
+        return { result, encoded };
+      }
+      const { ttlMs, swrMs } = plan.policy;
+      filling = true;
+      const fill: FillRequest = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
+      const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
+      this.metrics.count(stored ? "fills" : "fillsRefused");
+      // Refresh-ahead counts reads of what is stored now.
+      if (stored) this.early.forget(plan.key, fence);
+      return { result, encoded };
+    } finally {
+      // The fill releases the lease itself; otherwise let waiting processes go now rather than at its expiry.
+      if (!filling) this.leases.release(plan.key, lease);
+    }
+  }
+}
+
+/** The models a batch of lookups is for, for error reports. */
+function modelsOf(requests: readonly { key: string }[]): string {
+  return [...new Set(requests.map((request) => modelOfKey(request.key)))].join(",");
+}
+
+function exceeds(text: string, maxBytes: number): boolean {
+  // UTF-8 takes 1 to 3 bytes per UTF-16 unit: measure only when the length alone cannot decide.
+  if (text.length > maxBytes) return true;
+  if (text.length * 3 <= maxBytes) return false;
+  return Buffer.byteLength(text) > maxBytes;
+}

@@ -1,0 +1,93 @@
+import { CacheConfigError } from "./errors.ts";
+
+/**
+ * The validators options, strategies, `$cache` calls and stores share. Each throws a `CacheConfigError` that names
+ * the field, says what it accepts and shows what it received.
+ */
+
+/** An object literal (or `Object.create(null)`), not an array, class instance or null. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A short description of a received value, for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return "an array";
+  if (value === null || typeof value !== "object") return String(value);
+  return `an object ${safeJson(value)}`;
+}
+
+/** A non-negative, finite number of seconds; `fallback` when undefined. */
+export function seconds(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(field, `must be a non-negative, finite number of seconds, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A non-negative, finite number; `fallback` when undefined. */
+export function nonNegative(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new CacheConfigError(field, `must be a non-negative, finite number, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A positive, finite number; `fallback` when undefined. */
+export function positive(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new CacheConfigError(field, `must be a positive, finite number, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A positive integer (a count or size); `fallback` when undefined. */
+export function positiveInteger(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new CacheConfigError(field, `must be a positive integer, received: ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A list of non-empty strings (tags, model names). */
+export function validTags(tags: unknown, field: string): string[] {
+  if (!Array.isArray(tags)) throw new CacheConfigError(field, `must be an array of non-empty strings, received: ${describe(tags)}`);
+  tags.forEach((tag, i) => {
+    if (typeof tag !== "string" || tag.length === 0) {
+      throw new CacheConfigError(`${field}[${i}]`, `must be a non-empty string, received: ${describe(tag)}`);
+    }
+  });
+  return tags as string[];
+}
+
+/** Both lists of tags, each once; `a` itself when it is empty. */
+export function mergeTags(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (a.length === 0) return b;
+  return [...new Set([...a, ...b])];
+}
+
+/** Throws on the first key of `object` that is not in `allowed`. */
+export function rejectUnknownKeys(object: object, allowed: readonly string[], field: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      throw new CacheConfigError(`${field}.${key}`, `is not a known option; allowed: ${allowed.join(", ")}`);
+    }
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 80) ?? "";
+  } catch {
+    return "";
+  }
+}
