@@ -1,17 +1,18 @@
 /**
  * Without the generator's schema the plugin knows no unique constraints, foreign keys or referential actions, so
- * it invalidates coarsely (a write evicts every model related to the written one), says so once with a console
- * warning, and still never serves a read that a write has made stale.
+ * it invalidates coarsely (a write evicts every model related to the written one), says so once per plugin instance
+ * with a console warning (unless `schema: false` chose it), and still never serves a read that a write has made stale.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { cachePlugin, memoryStore } from "../../src/index.ts";
 import { createCacheBed, STORE_KINDS, type CacheBed } from "../support/cache-bed.ts";
 import { writeProbe, type WriteProbe } from "../support/write-probe.ts";
 
 /** Cached client options without the schema: `createCacheBed` spreads them over `schema: cacheSchema`. */
 const NO_SCHEMA = { schema: undefined, timeoutMs: 5_000 };
 
-// The warning is printed once per process (per test file, as vitest isolates modules), on the first extension
-// created without a schema: spy before any is created, i.e. before the describe blocks below run their hooks.
+// The warning is printed when a plugin instance without a schema first extends a client: spy before any is created,
+// i.e. before the describe blocks below run their hooks.
 const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
 const coarseWarnings = () => warn.mock.calls.filter((call) => String(call[0]).includes("invalidation is coarse"));
 
@@ -22,11 +23,22 @@ describe("the coarse-invalidation warning", () => {
   });
   afterAll(() => bed?.close());
 
-  it("is printed once when clients are created without a schema, naming the generator", () => {
-    bed.cached(NO_SCHEMA);
-    bed.cached(NO_SCHEMA);
-    expect(coarseWarnings()).toHaveLength(1);
-    expect(String(coarseWarnings()[0]![0])).toMatch(/generator cache/);
+  it("is printed once per plugin instance, however many clients it extends, naming the generator", () => {
+    const before = coarseWarnings().length;
+    const plugin = cachePlugin({ store: memoryStore() });
+    bed.base.prisma.$extends(plugin);
+    bed.base.prisma.$extends(plugin);
+    expect(coarseWarnings()).toHaveLength(before + 1);
+    expect(String(coarseWarnings().at(-1)![0])).toMatch(/generator cache/);
+    // Another instance is another configuration: it says so too.
+    bed.base.prisma.$extends(cachePlugin({ store: memoryStore() }));
+    expect(coarseWarnings()).toHaveLength(before + 2);
+  });
+
+  it("is not printed when `schema: false` chooses coarse invalidation", () => {
+    const before = coarseWarnings().length;
+    bed.base.prisma.$extends(cachePlugin({ schema: false, store: memoryStore() }));
+    expect(coarseWarnings()).toHaveLength(before);
   });
 });
 
