@@ -96,9 +96,23 @@ async function hotFindUnique(base: PrismaClient, viaRedis: Cached, viaL1: Cached
 
   // The L1 hit first, while the plugin's code has seen one client only (as in an app with one plugin instance).
   const uncached = await measure("uncached Prisma", sql, roundTrips, 3_000, () => base.post.findUnique(args));
-  const l1Hit = await measure("L1 hit", sql, roundTrips, 200_000, () => viaL1.post.findUnique(args), () => viaL1.post.findUnique(args));
+  const l1Hit = await measure(
+    "L1 hit",
+    sql,
+    roundTrips,
+    200_000,
+    () => viaL1.post.findUnique(args),
+    () => viaL1.post.findUnique(args),
+  );
   const floor = await measure("floor (model method + decode)", sql, roundTrips, 200_000, () => (floorClient.post as unknown as { floorRead(): Promise<unknown> }).floorRead());
-  const redisHit = await measure("Redis hit", sql, roundTrips, 10_000, () => viaRedis.post.findUnique(args), () => viaRedis.post.findUnique(args));
+  const redisHit = await measure(
+    "Redis hit",
+    sql,
+    roundTrips,
+    10_000,
+    () => viaRedis.post.findUnique(args),
+    () => viaRedis.post.findUnique(args),
+  );
   const rawGet = await measure("raw ioredis GET + decode", sql, roundTrips, 10_000, async () => decode((await redis.get(`{bench}:raw`))!));
   const rows = [uncached, redisHit, l1Hit, floor, rawGet];
   await redis.del(`{bench}:raw`);
@@ -122,8 +136,22 @@ async function findManyWithInclude(base: PrismaClient, viaRedis: Cached, viaL1: 
   const args = { where: { authorId: author.id }, include: { comments: true }, orderBy: { id: "asc" as const } };
   const rows = [
     await measure("uncached Prisma", sql, roundTrips, 1_000, () => base.post.findMany(args)),
-    await measure("Redis hit", sql, roundTrips, 5_000, () => viaRedis.post.findMany(args), () => viaRedis.post.findMany(args)),
-    await measure("L1 hit", sql, roundTrips, 20_000, () => viaL1.post.findMany(args), () => viaL1.post.findMany(args)),
+    await measure(
+      "Redis hit",
+      sql,
+      roundTrips,
+      5_000,
+      () => viaRedis.post.findMany(args),
+      () => viaRedis.post.findMany(args),
+    ),
+    await measure(
+      "L1 hit",
+      sql,
+      roundTrips,
+      20_000,
+      () => viaL1.post.findMany(args),
+      () => viaL1.post.findMany(args),
+    ),
   ];
   for (const row of rows) row.ratio = `${(row.opsPerSec / rows[0]!.opsPerSec).toFixed(1)}x uncached`;
   results["2. findMany with include (20 posts, 3 comments each)"] = rows;
@@ -134,9 +162,29 @@ async function concurrentLookups(base: PrismaClient, viaRedis: Cached, viaL1: Ca
   const batch = ids.slice(100, 200);
   const all = (read: (id: number) => Promise<unknown>) => () => Promise.all(batch.map(read));
   const rows = [
-    await measure("uncached Prisma", sql, roundTrips, 300, all((id) => base.post.findUnique({ where: { id } }))),
-    await measure("all cached in Redis", sql, roundTrips, 1_000, all((id) => viaRedis.post.findUnique({ where: { id } })), all((id) => viaRedis.post.findUnique({ where: { id } }))),
-    await measure("all in L1", sql, roundTrips, 3_000, all((id) => viaL1.post.findUnique({ where: { id } })), all((id) => viaL1.post.findUnique({ where: { id } }))),
+    await measure(
+      "uncached Prisma",
+      sql,
+      roundTrips,
+      300,
+      all((id) => base.post.findUnique({ where: { id } })),
+    ),
+    await measure(
+      "all cached in Redis",
+      sql,
+      roundTrips,
+      1_000,
+      all((id) => viaRedis.post.findUnique({ where: { id } })),
+      all((id) => viaRedis.post.findUnique({ where: { id } })),
+    ),
+    await measure(
+      "all in L1",
+      sql,
+      roundTrips,
+      3_000,
+      all((id) => viaL1.post.findUnique({ where: { id } })),
+      all((id) => viaL1.post.findUnique({ where: { id } })),
+    ),
   ];
   for (const row of rows) {
     const iterations = row.extra!.iterations as number;
@@ -156,9 +204,20 @@ async function concurrentLookups(base: PrismaClient, viaRedis: Cached, viaL1: Ca
 }
 
 /** 4. 90% reads / 10% writes over 10,000 rows, Zipf(1.0) popularity, 32 workers, two app instances. */
-async function mixedWorkload(base: PrismaClient, url: string, redis: Redis, sql: CountingAdapter, ids: number[], prefix: string, tiered: (channel: string) => TieredStore): Promise<void> {
+async function mixedWorkload(
+  base: PrismaClient,
+  url: string,
+  redis: Redis,
+  sql: CountingAdapter,
+  ids: number[],
+  prefix: string,
+  tiered: (channel: string) => TieredStore,
+): Promise<void> {
   const zipf = zipfSampler(ids.length, 1.0);
-  const run = async (name: string, clients: { read(id: number): Promise<{ views: number } | null>; write(id: number): Promise<{ views: number }> }[]): Promise<Measurement & { extra: { operations: number; violations: number } }> => {
+  const run = async (
+    name: string,
+    clients: { read(id: number): Promise<{ views: number } | null>; write(id: number): Promise<{ views: number }> }[],
+  ): Promise<Measurement & { extra: { operations: number; violations: number } }> => {
     const history: Parameters<typeof check>[0][number][] = [];
     const latencies: number[] = [];
     // A warm-up of the same workload first, not measured: the steady state is what a cache is for.
@@ -195,10 +254,21 @@ async function mixedWorkload(base: PrismaClient, url: string, redis: Redis, sql:
     latencies.sort((a, b) => a - b);
     const found = check(history);
     if (found.length > 0) console.log(`violations in "${name}":`, found.slice(0, 5));
-    return { name, opsPerSec: Math.round(latencies.length / seconds), p50Us: us(latencies[latencies.length >> 1]!), p99Us: us(latencies[Math.floor(latencies.length * 0.99)]!), sql: sql.count(), extra: { operations: latencies.length, violations: found.length } };
+    return {
+      name,
+      opsPerSec: Math.round(latencies.length / seconds),
+      p50Us: us(latencies[latencies.length >> 1]!),
+      p99Us: us(latencies[Math.floor(latencies.length * 0.99)]!),
+      sql: sql.count(),
+      extra: { operations: latencies.length, violations: found.length },
+    };
   };
 
-  const uncached = process.env.BENCH_SKIP_UNCACHED ? { name: "without the plugin (skipped)", opsPerSec: 1, p50Us: 0, p99Us: 0, sql: 0, extra: { operations: 0, violations: 0 } } : await run("without the plugin", [{ read: (id) => base.post.findUnique({ where: { id } }), write: (id) => base.post.update({ where: { id }, data: { views: { increment: 1 } } }) }]);
+  const uncached = process.env.BENCH_SKIP_UNCACHED
+    ? { name: "without the plugin (skipped)", opsPerSec: 1, p50Us: 0, p99Us: 0, sql: 0, extra: { operations: 0, violations: 0 } }
+    : await run("without the plugin", [
+        { read: (id) => base.post.findUnique({ where: { id } }), write: (id) => base.post.update({ where: { id }, data: { views: { increment: 1 } } }) },
+      ]);
   // Two app instances (each its own PrismaClient, plugin and L1) sharing Postgres and Redis.
   const secondSql = createCountingAdapter(url, { max: 16 });
   const second = new PrismaClient({ adapter: secondSql.adapter });
@@ -206,14 +276,25 @@ async function mixedWorkload(base: PrismaClient, url: string, redis: Redis, sql:
   secondSql.statements.push = (...items: string[]) => sql.statements.push(...items);
   const instances = [base, second].map((client) => client.$extends(cachePlugin({ schema: cacheSchema, store: tiered(`${prefix}:mixed`), prefix: `${prefix}_mixed` })));
   await waitFor(() => true);
-  const withPlugin = await run("with the plugin (L1 + Redis, 2 instances)", instances.map((client) => ({ read: (id: number) => client.post.findUnique({ where: { id } }), write: (id: number) => client.post.update({ where: { id }, data: { views: { increment: 1 } } }) })));
+  const withPlugin = await run(
+    "with the plugin (L1 + Redis, 2 instances)",
+    instances.map((client) => ({
+      read: (id: number) => client.post.findUnique({ where: { id } }),
+      write: (id: number) => client.post.update({ where: { id }, data: { views: { increment: 1 } } }),
+    })),
+  );
   const stats = instances.map((client) => client.$cache.stats());
-  Object.assign(withPlugin.extra, { hits: stats.reduce((n, x) => n + x.hits, 0), l1Hits: stats.reduce((n, x) => n + x.l1Hits, 0), misses: stats.reduce((n, x) => n + x.misses, 0) });
+  Object.assign(withPlugin.extra, {
+    hits: stats.reduce((n, x) => n + x.hits, 0),
+    l1Hits: stats.reduce((n, x) => n + x.l1Hits, 0),
+    misses: stats.reduce((n, x) => n + x.misses, 0),
+  });
   await second.$disconnect();
   await secondSql.close();
   withPlugin.ratio = `${(withPlugin.opsPerSec / uncached.opsPerSec).toFixed(1)}x uncached`;
   uncached.ratio = "1.0x uncached";
-  (withPlugin.extra as Record<string, unknown>).sqlSaved = `${(100 * (1 - withPlugin.sql / Math.max(1, uncached.sql) * (uncached.opsPerSec / withPlugin.opsPerSec))).toFixed(0)}% per operation`;
+  (withPlugin.extra as Record<string, unknown>).sqlSaved =
+    `${(100 * (1 - (withPlugin.sql / Math.max(1, uncached.sql)) * (uncached.opsPerSec / withPlugin.opsPerSec))).toFixed(0)}% per operation`;
   results["4. mixed 90% reads / 10% writes, Zipf(1.0) over 10,000 rows, 32 workers"] = [uncached, withPlugin];
   targets.push({
     target: "mixed workload ≥ 3× uncached throughput, 0 violations",
@@ -232,7 +313,14 @@ interface Counter {
 }
 
 /** Times `op` sequentially; `warm` runs first (to fill the cache) and is not measured. */
-async function measure(name: string, sql: CountingAdapter, roundTrips: Counter, iterations: number, op: () => Promise<unknown>, warm?: () => Promise<unknown>): Promise<Measurement> {
+async function measure(
+  name: string,
+  sql: CountingAdapter,
+  roundTrips: Counter,
+  iterations: number,
+  op: () => Promise<unknown>,
+  warm?: () => Promise<unknown>,
+): Promise<Measurement> {
   if (warm) for (let i = 0; i < 3; i++) await warm();
   for (let i = 0; i < Math.min(1_000, iterations / 10); i++) await op();
   sql.reset();
@@ -267,7 +355,11 @@ function report(): void {
     markdown += `\n### ${workload}\n\n| run | ops/s | p50 µs | p99 µs | SQL | Redis round trips | vs uncached | notes |\n|---|---:|---:|---:|---:|---:|---|---|\n`;
     for (const row of rows) {
       const { iterations: _, ...notes } = (row.extra ?? {}) as Record<string, unknown>;
-      markdown += `| ${row.name} | ${row.opsPerSec.toLocaleString("en")} | ${row.p50Us} | ${row.p99Us} | ${row.sql} | ${row.redisRoundTrips ?? "–"} | ${row.ratio ?? ""} | ${Object.entries(notes).map(([k, v]) => `${k}: ${v}`).join(", ")} |\n`;
+      markdown += `| ${row.name} | ${row.opsPerSec.toLocaleString("en")} | ${row.p50Us} | ${row.p99Us} | ${row.sql} | ${row.redisRoundTrips ?? "–"} | ${row.ratio ?? ""} | ${Object.entries(
+        notes,
+      )
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", ")} |\n`;
     }
   }
   markdown += "\n### Targets\n\n| target | measured | met |\n|---|---|---|\n";

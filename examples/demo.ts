@@ -16,7 +16,10 @@ const READS = 300;
 async function main(): Promise<void> {
   const pglite = new PGlite();
   const migrations = join(import.meta.dirname, "..", "prisma", "migrations");
-  for (const dir of readdirSync(migrations, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const dir of readdirSync(migrations, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
     await pglite.exec(readFileSync(join(migrations, dir, "migration.sql"), "utf8"));
   }
   const sql = countStatements(pglite);

@@ -79,20 +79,26 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
 
-  return client.$extends({
+    return client.$extends({
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
             return read(this as object, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
+          findUniqueOrThrow<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
             return read(this as object, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
           },
           findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
             return read(this as object, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
+          findFirstOrThrow<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
             return read(this as object, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {

@@ -51,9 +51,7 @@ function readConfig(config: GeneratorOptions["generator"]["config"]): { format: 
   const format = config.format ?? "ts";
   if (typeof format !== "string" || !(CACHE_SCHEMA_FORMATS as readonly string[]).includes(format)) {
     const allowed = CACHE_SCHEMA_FORMATS.map((name) => `"${name}"`).join(", ");
-    throw new Error(
-      `[prisma-cache-plugin] generator option format must be one of ${allowed}, received: ${JSON.stringify(format)}`,
-    );
+    throw new Error(`[prisma-cache-plugin] generator option format must be one of ${allowed}, received: ${JSON.stringify(format)}`);
   }
 
   const typesFrom = config.typesFrom ?? DEFAULT_TYPES_FROM;

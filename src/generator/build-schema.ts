@@ -1,12 +1,4 @@
-import type {
-  CacheSchema,
-  CacheSchemaField,
-  CacheSchemaJoinTable,
-  CacheSchemaModel,
-  CacheSchemaRelation,
-  CacheSchemaUnique,
-  ReferentialAction,
-} from "../schema/cache-schema.ts";
+import type { CacheSchema, CacheSchemaField, CacheSchemaJoinTable, CacheSchemaModel, CacheSchemaRelation, CacheSchemaUnique, ReferentialAction } from "../schema/cache-schema.ts";
 
 /**
  * The parts of a DMMF field the cache schema reads. Declared here rather than imported from `@prisma/dmmf`, which
@@ -98,8 +90,7 @@ function uniquesOf(model: DmmfModel, primaryKey: string[]): CacheSchemaUnique[] 
   const add = (name: string, fields: readonly string[]): void => {
     if (!uniques.some((unique) => unique.name === name)) uniques.push({ name, fields: [...fields] });
   };
-  const nameOf = (explicit: string | null | undefined, fields: readonly string[]): string =>
-    fields.length === 1 ? fields[0]! : (explicit ?? fields.join("_"));
+  const nameOf = (explicit: string | null | undefined, fields: readonly string[]): string => (fields.length === 1 ? fields[0]! : (explicit ?? fields.join("_")));
 
   if (primaryKey.length > 0) add(nameOf(model.primaryKey?.name, primaryKey), primaryKey);
   for (const field of model.fields) {
@@ -128,12 +119,7 @@ function buildRelation(model: DmmfModel, field: DmmfField): CacheSchemaRelation 
   return relation;
 }
 
-function referentialAction(
-  value: string | undefined,
-  fallback: ReferentialAction,
-  model: DmmfModel,
-  field: DmmfField,
-): ReferentialAction {
+function referentialAction(value: string | undefined, fallback: ReferentialAction, model: DmmfModel, field: DmmfField): ReferentialAction {
   if (value === undefined) return fallback;
   if ((REFERENTIAL_ACTIONS as readonly string[]).includes(value)) return value as ReferentialAction;
   throw new Error(

@@ -33,11 +33,7 @@ const DOC = "/** The Prisma schema's ids, unique constraints and relations, for 
  * runtime. `ts` writes one `index.ts`; `cjs` and `esm` write `index.js` with `index.d.ts`, plus a `package.json` that
  * states the module type, because the project's own `package.json` would otherwise decide how Node parses `index.js`.
  */
-export function renderCacheSchemaModule(
-  schema: CacheSchema,
-  format: CacheSchemaFormat = "ts",
-  options: RenderOptions = {},
-): GeneratedFile[] {
+export function renderCacheSchemaModule(schema: CacheSchema, format: CacheSchemaFormat = "ts", options: RenderOptions = {}): GeneratedFile[] {
   const typesFrom = JSON.stringify(options.typesFrom ?? DEFAULT_TYPES_FROM);
   const typeImport = `import type { CacheSchema } from ${typesFrom};\n`;
   const literal = toLiteral(schema, 0, MAX_LINE);

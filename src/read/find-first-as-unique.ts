@@ -31,4 +31,3 @@ function pinsUniqueKey(info: ModelInfo, where: unknown): boolean {
     return isPlainObject(compound) && unique.fields.every((field) => isScalarValue(compound[field]));
   });
 }
-

@@ -4,16 +4,7 @@ import type { ResolvedOptions, ResolvedPolicy } from "../options.ts";
 import { describe, isPlainObject, mergeTags, rejectUnknownKeys, seconds, validTags } from "../validate.ts";
 
 /** The read operations the plugin caches; everything else always goes to the database. */
-export const READ_OPERATIONS = [
-  "findUnique",
-  "findUniqueOrThrow",
-  "findFirst",
-  "findFirstOrThrow",
-  "findMany",
-  "count",
-  "aggregate",
-  "groupBy",
-] as const;
+export const READ_OPERATIONS = ["findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "count", "aggregate", "groupBy"] as const;
 
 export type ReadOperation = (typeof READ_OPERATIONS)[number];
 

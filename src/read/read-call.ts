@@ -1,5 +1,6 @@
 import { Prisma } from "@prisma/client/extension";
 import type { Metrics } from "../metrics.ts";
+import type { ResolvedPolicy } from "../options.ts";
 import type { ModelGraph } from "../schema/model-graph.ts";
 import { transactionOf } from "../transaction-scope.ts";
 import { missOperation } from "./find-first-as-unique.ts";
@@ -93,7 +94,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       ({ cacheStrategy: strategy, ...args } = args);
     }
     const Call = callClasses.get(model) ?? ReadCall;
-    let policy;
+    let policy: ResolvedPolicy | null;
     try {
       policy = policies.forCall(model, strategy);
     } catch (error) {

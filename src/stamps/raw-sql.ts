@@ -20,7 +20,9 @@ const WRITING = /\b(insert|update|delete|merge|upsert|replace|truncate|alter|dro
 /** Whether a raw query may change data (`$queryRaw` is used for `INSERT ... RETURNING` too). */
 export function writesData(args: unknown): boolean {
   // Row locks (`FOR UPDATE`, `FOR NO KEY UPDATE`) and string literals say nothing about writing.
-  const text = sqlText(args).replace(/'(?:[^']|'')*'/g, "''").replace(/\bfor\s+(no\s+key\s+)?update\b/gi, "");
+  const text = sqlText(args)
+    .replace(/'(?:[^']|'')*'/g, "''")
+    .replace(/\bfor\s+(no\s+key\s+)?update\b/gi, "");
   return WRITING.test(text);
 }
 

@@ -8,7 +8,6 @@ import { pinnedRowStamp } from "./row-stamps.ts";
  * key, its model's stamp otherwise, the stamp of every model it reaches through relations, and its tags.
  */
 
-
 /** Operations whose `where` may name exactly one row. */
 const SINGLE_ROW_READS = new Set(["findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow"]);
 

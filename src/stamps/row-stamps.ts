@@ -98,4 +98,3 @@ function equalityValue(condition: unknown): unknown {
   // Anything else that is not a value (a field reference, say) compares against other rows, not a constant.
   return isScalarValue(condition) ? condition : undefined;
 }
-

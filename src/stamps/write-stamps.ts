@@ -29,19 +29,7 @@ export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
   "deleteMany",
 ]);
 
-const NESTED_WRITE_OPS = new Set([
-  "create",
-  "createMany",
-  "connect",
-  "connectOrCreate",
-  "disconnect",
-  "set",
-  "update",
-  "updateMany",
-  "upsert",
-  "delete",
-  "deleteMany",
-]);
+const NESTED_WRITE_OPS = new Set(["create", "createMany", "connect", "connectOrCreate", "disconnect", "set", "update", "updateMany", "upsert", "delete", "deleteMany"]);
 
 /** The stamps to advance after `operation` on `model` succeeded with `args` and returned `result`. */
 export function writeStamps(graph: ModelGraph, model: string, operation: string, args: unknown, result: unknown): Set<string> {

@@ -209,7 +209,7 @@ export class RedisStore implements CacheStore {
       if (parts.some((token) => token == null)) return void rest.push(i);
       const fence = parts.join(",");
       const entry = values[i];
-      const found = entry != null && entry.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
+      const found = entry?.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
       const wantsLease = found.value === undefined || found.freshForMs! <= 0;
       if (request.lease && wantsLease) {
         if (request.lease.ms > 0) return void rest.push(i);

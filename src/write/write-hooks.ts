@@ -50,7 +50,9 @@ export function writeHooks(parts: { graph: ModelGraph; invalidator: Invalidator;
   // `$queryRaw` may write too (`INSERT ... RETURNING`): invalidate when the statement writes data.
   const rawQuery: Hook = (params) => (writesData(params.args) ? afterWrite(params) : params.query(params.args));
   // Prisma types hook parameters per operation; these hooks take any of them.
+  // biome-ignore lint/suspicious/noExplicitAny: Prisma's hook parameter types differ per operation
   const write = afterWrite as (params: any) => Promise<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   const raw = rawQuery as (params: any) => Promise<unknown>;
   return {
     $allModels: Object.fromEntries([...WRITE_OPERATIONS].map((operation) => [operation, write])),

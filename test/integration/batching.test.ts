@@ -211,7 +211,11 @@ describe.each(STORE_KINDS)("%s store: identical concurrent reads share one load"
     { name: "findUnique", read: (db, _s, id) => db.user.findUnique({ where: { id }, include: { posts: { orderBy: { id: "asc" } } } }), mutate: setName },
     { name: "findUniqueOrThrow", read: (db, s) => db.user.findUniqueOrThrow({ where: { email: `${s}@sf.test` } }), mutate: setName },
     { name: "findFirst", read: (db, s) => db.user.findFirst({ where: { name: s }, include: { posts: true } }), mutate: setName },
-    { name: "findFirstOrThrow", read: (db, s) => db.post.findFirstOrThrow({ where: { title: { startsWith: s } }, orderBy: { views: "desc" } }), mutate: (value) => ((value as { title: string }).title = "mutated") },
+    {
+      name: "findFirstOrThrow",
+      read: (db, s) => db.post.findFirstOrThrow({ where: { title: { startsWith: s } }, orderBy: { views: "desc" } }),
+      mutate: (value) => ((value as { title: string }).title = "mutated"),
+    },
     {
       name: "findMany",
       read: (db, s) => db.post.findMany({ where: { title: { startsWith: s } }, orderBy: { id: "asc" } }),

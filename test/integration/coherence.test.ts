@@ -49,21 +49,25 @@ describe("coherence checker", () => {
     expect(check([oldDelete, update, newDelete, absent])).toHaveLength(0);
   });
 
-  it("finds no stale read across clients sharing Redis", async () => {
-    const prefix = uniquePrefix("coherence");
-    prefixes.push(prefix);
-    const report = await runCoherenceChecker({
-      databaseUrl: db.url,
-      store: () => redisStore({ client: redis }),
-      plugin: { prefix, timeoutMs: 1_000 },
-      durationMs: DURATION_MS,
-      seed: 7,
-    });
-    console.log(`coherence checker (redis): ${JSON.stringify({ ...report, violations: report.violations.length })}`);
-    expect(report.violations).toEqual([]);
-    expect(report.observationsChecked).toBeGreaterThan(500);
-    expect(report.hits).toBeGreaterThan(0);
-  }, DURATION_MS + 60_000);
+  it(
+    "finds no stale read across clients sharing Redis",
+    async () => {
+      const prefix = uniquePrefix("coherence");
+      prefixes.push(prefix);
+      const report = await runCoherenceChecker({
+        databaseUrl: db.url,
+        store: () => redisStore({ client: redis }),
+        plugin: { prefix, timeoutMs: 1_000 },
+        durationMs: DURATION_MS,
+        seed: 7,
+      });
+      console.log(`coherence checker (redis): ${JSON.stringify({ ...report, violations: report.violations.length })}`);
+      expect(report.violations).toEqual([]);
+      expect(report.observationsChecked).toBeGreaterThan(500);
+      expect(report.hits).toBeGreaterThan(0);
+    },
+    DURATION_MS + 60_000,
+  );
 
   /** The checker with a tiered store (L1 + the shared Redis) on every client. */
   async function withL1(name: string, plugin: CachePluginOptions, seed: number) {
@@ -87,29 +91,41 @@ describe("coherence checker", () => {
     return report;
   }
 
-  it("finds no stale read across clients with an L1 in front of the shared Redis", async () => {
-    const report = await withL1("coherence-l1", {}, 11);
-    expect(report.violations).toEqual([]);
-    expect(report.l1Hits).toBeGreaterThan(0);
-  }, DURATION_MS + 60_000);
+  it(
+    "finds no stale read across clients with an L1 in front of the shared Redis",
+    async () => {
+      const report = await withL1("coherence-l1", {}, 11);
+      expect(report.violations).toEqual([]);
+      expect(report.l1Hits).toBeGreaterThan(0);
+    },
+    DURATION_MS + 60_000,
+  );
 
-  it("finds no stale read with write-through and an L1 on every client", async () => {
-    const report = await withL1("coherence-write-through", { models: { Post: { writes: "write-through" } } }, 13);
-    expect(report.violations).toEqual([]);
-    expect(report.hits).toBeGreaterThan(0);
-  }, DURATION_MS + 60_000);
+  it(
+    "finds no stale read with write-through and an L1 on every client",
+    async () => {
+      const report = await withL1("coherence-write-through", { models: { Post: { writes: "write-through" } } }, 13);
+      expect(report.violations).toEqual([]);
+      expect(report.hits).toBeGreaterThan(0);
+    },
+    DURATION_MS + 60_000,
+  );
 
-  it("catches the fill race when fills take their fence too late", async () => {
-    const prefix = uniquePrefix("coherence-unsafe");
-    prefixes.push(prefix);
-    const report = await runCoherenceChecker({
-      databaseUrl: db.url,
-      store: () => lateFenceStore(redisStore({ client: redis })),
-      plugin: { prefix, timeoutMs: 1_000 },
-      durationMs: DURATION_MS,
-      seed: 7,
-    });
-    console.log(`coherence checker (late fence): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
-    expect(report.violations.length).toBeGreaterThan(0);
-  }, DURATION_MS + 60_000);
+  it(
+    "catches the fill race when fills take their fence too late",
+    async () => {
+      const prefix = uniquePrefix("coherence-unsafe");
+      prefixes.push(prefix);
+      const report = await runCoherenceChecker({
+        databaseUrl: db.url,
+        store: () => lateFenceStore(redisStore({ client: redis })),
+        plugin: { prefix, timeoutMs: 1_000 },
+        durationMs: DURATION_MS,
+        seed: 7,
+      });
+      console.log(`coherence checker (late fence): ${JSON.stringify({ ...report, violations: report.violations.length, first: report.violations[0] })}`);
+      expect(report.violations.length).toBeGreaterThan(0);
+    },
+    DURATION_MS + 60_000,
+  );
 });

@@ -24,16 +24,7 @@ const TEST_TIMEOUT_MS = 120_000;
 const PEERS = ["@prisma/client", "prisma", "@prisma/adapter-pg", "ioredis", "typescript", "@types/node"];
 
 /** The package's runtime exports: every one must be a function (class or factory) under `require` and `import`. */
-const FUNCTION_EXPORTS = [
-  "cachePlugin",
-  "memoryStore",
-  "MemoryStore",
-  "redisStore",
-  "RedisStore",
-  "CacheError",
-  "CacheConfigError",
-  "CacheStoreError",
-];
+const FUNCTION_EXPORTS = ["cachePlugin", "memoryStore", "MemoryStore", "redisStore", "RedisStore", "CacheError", "CacheConfigError", "CacheStoreError"];
 
 interface RunResult {
   stdout: string;
@@ -50,10 +41,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
   if (result.error || result.status !== 0) {
     const outcome = result.error ? `failed to start: ${result.error.message}` : `exited with ${result.status ?? result.signal}`;
-    throw new Error(
-      `\`${[command, ...args].join(" ")}\` in ${cwd} ${outcome}\n` +
-        `--- stdout ---\n${result.stdout ?? ""}\n--- stderr ---\n${result.stderr ?? ""}`,
-    );
+    throw new Error(`\`${[command, ...args].join(" ")}\` in ${cwd} ${outcome}\n` + `--- stdout ---\n${result.stdout ?? ""}\n--- stderr ---\n${result.stderr ?? ""}`);
   }
   return { stdout: result.stdout, stderr: result.stderr };
 }
@@ -333,16 +321,11 @@ describe("the npm pack tarball, installed in a fresh project", () => {
   });
 
   it("holds both builds, their declarations, the generator bin, README and package.json", () => {
-    const required = [
-      "dist/index.js",
-      "dist/index.cjs",
-      "dist/index.d.ts",
-      "dist/index.d.cts",
-      "dist/generator.cjs",
-      "README.md",
-      "package.json",
-    ];
-    expect(required.filter((path) => !tarballFiles.includes(path)), "missing from the tarball").toEqual([]);
+    const required = ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/generator.cjs", "README.md", "package.json"];
+    expect(
+      required.filter((path) => !tarballFiles.includes(path)),
+      "missing from the tarball",
+    ).toEqual([]);
   });
 
   it("leaves out sources, tests, generated code and node_modules", () => {

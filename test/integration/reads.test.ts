@@ -94,7 +94,10 @@ const READ_CASES: ReadCase[] = [
     name: "findFirst with a 1-n relation filter",
     read: (db) => db.user.findFirst({ where: { posts: { some: { published: true } } }, orderBy: { email: "desc" } }),
   },
-  { name: "findFirst ordered by a relation field", read: (db) => db.post.findFirst({ where: { author: { isNot: null } }, orderBy: [{ author: { name: "desc" } }, { id: "asc" }] }) },
+  {
+    name: "findFirst ordered by a relation field",
+    read: (db) => db.post.findFirst({ where: { author: { isNot: null } }, orderBy: [{ author: { name: "desc" } }, { id: "asc" }] }),
+  },
   {
     name: "findFirst ordered by a relation count",
     read: (db) => db.user.findFirst({ orderBy: [{ posts: { _count: "desc" } }, { id: "asc" }], select: { email: true, _count: { select: { posts: true } } } }),
@@ -141,7 +144,10 @@ const READ_CASES: ReadCase[] = [
   },
   { name: "findMany with cursor, skip and take", read: (db, s) => db.post.findMany({ cursor: { id: s.p2 }, skip: 1, take: 2, orderBy: { id: "asc" } }) },
   { name: "findMany with distinct", read: (db) => db.post.findMany({ distinct: ["published"], orderBy: [{ published: "asc" }, { id: "asc" }], select: { published: true } }) },
-  { name: "findMany selecting a relation _count", read: (db) => db.category.findMany({ orderBy: { id: "asc" }, select: { name: true, _count: { select: { posts: true, children: true } } } }) },
+  {
+    name: "findMany selecting a relation _count",
+    read: (db) => db.category.findMany({ orderBy: { id: "asc" }, select: { name: true, _count: { select: { posts: true, children: true } } } }),
+  },
   // count
   { name: "count of every row", read: (db) => db.post.count() },
   { name: "count with a where", read: (db) => db.post.count({ where: { published: true } }) },
@@ -152,7 +158,13 @@ const READ_CASES: ReadCase[] = [
   {
     name: "aggregate with every aggregation",
     read: (db) =>
-      db.post.aggregate({ _count: { _all: true, authorId: true }, _sum: { views: true }, _avg: { views: true }, _min: { title: true, views: true }, _max: { slug: true, views: true } }),
+      db.post.aggregate({
+        _count: { _all: true, authorId: true },
+        _sum: { views: true },
+        _avg: { views: true },
+        _min: { title: true, views: true },
+        _max: { slug: true, views: true },
+      }),
   },
   { name: "aggregate with a relation filter", read: (db) => db.post.aggregate({ where: { author: { is: { email: "alice@example.com" } } }, _sum: { views: true } }) },
   { name: "aggregate of a BigInt id", read: (db) => db.comment.aggregate({ _max: { id: true }, _min: { id: true }, _count: true }) },
@@ -201,7 +213,7 @@ const SAMPLES: Prisma.SampleCreateInput[] = [
     maybeJson: Prisma.DbNull,
     bytes: new Uint8Array([0, 1, 127, 128, 255]),
     role: "ADMIN",
-    words: ["a", "", "ünïcødé ✓", "with \"quotes\" and \\"],
+    words: ["a", "", "ünïcødé ✓", 'with "quotes" and \\'],
     numbers: [0, -1, 2147483647, -2147483648],
     optional: null,
   },
@@ -460,7 +472,9 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
     });
 
     it("keeps the values Postgres can store at the edges", async () => {
-      const rows = await expectMissThenHit(() => bed.prisma.sample.findMany({ orderBy: { id: "asc" }, select: { id: true, float: true, decimal: true, big: true, json: true, maybeJson: true } }));
+      const rows = await expectMissThenHit(() =>
+        bed.prisma.sample.findMany({ orderBy: { id: "asc" }, select: { id: true, float: true, decimal: true, big: true, json: true, maybeJson: true } }),
+      );
       const byId = Object.fromEntries(rows.map((row) => [row.id, row]));
       expect(byId.s1!.float).toBeNaN();
       expect(byId.s2!.float).toBe(Number.POSITIVE_INFINITY);
@@ -488,7 +502,11 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
         expect(shapeOf(hit)).toBe(shapeOf(truth));
       }
       const truth = await bed.base.prisma.sample.findMany({ where: { words: { has: "a" } }, select: { words: true, numbers: true, optional: true }, orderBy: { id: "asc" } });
-      expect(await expectMissThenHit(() => bed.prisma.sample.findMany({ where: { words: { has: "a" } }, select: { words: true, numbers: true, optional: true }, orderBy: { id: "asc" } }))).toStrictEqual(truth);
+      expect(
+        await expectMissThenHit(() =>
+          bed.prisma.sample.findMany({ where: { words: { has: "a" } }, select: { words: true, numbers: true, optional: true }, orderBy: { id: "asc" } }),
+        ),
+      ).toStrictEqual(truth);
     });
 
     it("returns Decimal, BigInt and DateTime aggregates with their types", async () => {
@@ -883,18 +901,16 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
     });
 
     it("caches reads made by a model method added after the plugin", async () => {
-      const client = bed
-        .cached(storeTimeout)
-        .prisma.$extends({
-          name: "later",
-          model: {
-            user: {
-              byEmail(email: string) {
-                return Prisma.getExtensionContext(this).findUnique({ where: { email }, include: { profile: true } });
-              },
+      const client = bed.cached(storeTimeout).prisma.$extends({
+        name: "later",
+        model: {
+          user: {
+            byEmail(email: string) {
+              return Prisma.getExtensionContext(this).findUnique({ where: { email }, include: { profile: true } });
             },
           },
-        });
+        },
+      });
       const truth = await selectsOf(() => uncached().user.findUnique({ where: { email: "alice@example.com" }, include: { profile: true } }));
       const miss = await selectsOf(() => client.user.byEmail("alice@example.com"));
       expect(miss.selects, "the same statements as one uncached read").toBe(truth.selects);

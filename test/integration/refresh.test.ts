@@ -139,7 +139,12 @@ describe.each(STORE_KINDS)("%s store: stale-while-revalidate", (kind) => {
     prisma.$cache.resetStats();
 
     // Batches of 10 concurrent readers until the entry turns stale; all of them get the old value, no one waits.
-    const batches = await readUntil(() => Promise.all(Array.from({ length: 10 }, read)), () => prisma.$cache.stats().stale > 0, "the entry turning stale", 3_000);
+    const batches = await readUntil(
+      () => Promise.all(Array.from({ length: 10 }, read)),
+      () => prisma.$cache.stats().stale > 0,
+      "the entry turning stale",
+      3_000,
+    );
     for (const batch of batches) expect(batch.map((p) => p?.title)).toEqual(new Array(10).fill("old"));
     expect(prisma.$cache.stats().misses).toBe(0);
 
@@ -270,7 +275,9 @@ describe("cross-process stampede of one slow uncached key", () => {
       const redis = createRedis();
       processes.push({ client, redis });
       const extra = typeof options === "function" ? options(i) : options;
-      const prisma = client.prisma.$extends(cachePlugin({ schema: cacheSchema, store: redisStore({ client: redis }), prefix, timeoutMs: 2_000, ...extra })) as unknown as CachedClient;
+      const prisma = client.prisma.$extends(
+        cachePlugin({ schema: cacheSchema, store: redisStore({ client: redis }), prefix, timeoutMs: 2_000, ...extra }),
+      ) as unknown as CachedClient;
       return { prisma, sleeps: () => client.sql.count(/pg_sleep/) };
     });
   }

@@ -7,16 +7,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { cacheSchema } from "../../generated/cache/index.ts";
-import {
-  cachePlugin,
-  CacheConfigError,
-  CacheStoreError,
-  redisStore,
-  type CacheError,
-  type CacheErrorContext,
-  type CachePluginOptions,
-  type CacheStats,
-} from "../../src/index.ts";
+import { cachePlugin, CacheConfigError, CacheStoreError, redisStore, type CacheError, type CacheErrorContext, type CachePluginOptions, type CacheStats } from "../../src/index.ts";
 import { createCacheBed, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { createTestClient } from "../support/prisma.ts";
 import { startRedisServer, uniquePrefix, type RedisServer } from "../support/redis.ts";

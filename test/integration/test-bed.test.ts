@@ -67,9 +67,7 @@ describe("test databases", () => {
   it("are clones of a template named after the migrations' hash, which refuses connections", async () => {
     const template = inject("templateDatabase");
     expect(template).toBe(await templateDatabaseName());
-    await expect(withClient(databaseUrlFor(inject("databaseUrl"), template), async () => {})).rejects.toThrow(
-      /not currently accepting connections/,
-    );
+    await expect(withClient(databaseUrlFor(inject("databaseUrl"), template), async () => {})).rejects.toThrow(/not currently accepting connections/);
   });
 
   it("share one template when several runs build it at once, even through different admin databases", async () => {
@@ -181,10 +179,7 @@ describe("SQL counter", () => {
 
   it("counts BEGIN and COMMIT of a batch $transaction separately from its SELECTs", async () => {
     client.sql.reset();
-    await client.prisma.$transaction([
-      client.prisma.user.findUnique({ where: { id: userId } }),
-      client.prisma.user.count(),
-    ]);
+    await client.prisma.$transaction([client.prisma.user.findUnique({ where: { id: userId } }), client.prisma.user.count()]);
     expect(client.sql.count(/^BEGIN\b/)).toBe(1);
     expect(client.sql.count(/^COMMIT\b/)).toBe(1);
     expect(client.sql.selects()).toBe(2);
@@ -346,11 +341,15 @@ describe("service resolution", () => {
     ).rejects.toThrow(/REDIS_URL is not set/);
   });
 
-  it("answers the container runtime check within its timeout", async () => {
-    const started = Date.now();
-    const status = await isContainerRuntimeAvailable();
-    expect(typeof status.available).toBe("boolean");
-    if (!status.available) expect(status.reason.length).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeLessThan(RUNTIME_CHECK_TIMEOUT_MS + 2_000);
-  }, RUNTIME_CHECK_TIMEOUT_MS * 2 + 5_000);
+  it(
+    "answers the container runtime check within its timeout",
+    async () => {
+      const started = Date.now();
+      const status = await isContainerRuntimeAvailable();
+      expect(typeof status.available).toBe("boolean");
+      if (!status.available) expect(status.reason.length).toBeGreaterThan(0);
+      expect(Date.now() - started).toBeLessThan(RUNTIME_CHECK_TIMEOUT_MS + 2_000);
+    },
+    RUNTIME_CHECK_TIMEOUT_MS * 2 + 5_000,
+  );
 });

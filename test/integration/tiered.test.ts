@@ -85,8 +85,8 @@ interface InstanceOptions {
 }
 
 let bed: CacheBed;
-let instances: Instance[] = [];
-let prefixes: string[] = [];
+const instances: Instance[] = [];
+const prefixes: string[] = [];
 const servers: RedisServer[] = [];
 const extraRedis: Redis[] = [];
 
@@ -123,9 +123,7 @@ function instance(name: string, options: InstanceOptions): Instance {
     channel: options.channel,
     ...options.tiered,
   });
-  const prisma = base.prisma.$extends(
-    cachePlugin({ schema: cacheSchema, store, prefix: options.prefix, timeoutMs: 2_000, ...options.plugin }),
-  ) as unknown as CachedClient;
+  const prisma = base.prisma.$extends(cachePlugin({ schema: cacheSchema, store, prefix: options.prefix, timeoutMs: 2_000, ...options.plugin })) as unknown as CachedClient;
   const made: Instance = {
     name,
     base,

@@ -101,8 +101,14 @@ describe.each(KINDS)("%s store: write-through", (kind) => {
     return expectHit(read, `${label} (before the write)`);
   }
 
-  const byId = (id: number): Read<unknown> => (db) => db.user.findUnique({ where: { id } });
-  const byEmail = (email: string): Read<unknown> => (db) => db.user.findUnique({ where: { email } });
+  const byId =
+    (id: number): Read<unknown> =>
+    (db) =>
+      db.user.findUnique({ where: { id } });
+  const byEmail =
+    (email: string): Read<unknown> =>
+    (db) =>
+      db.user.findUnique({ where: { email } });
 
   it("create: the new row's findUnique by id and by email are hits that equal an uncached read", async () => {
     const s = scope();

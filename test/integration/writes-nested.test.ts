@@ -30,12 +30,26 @@ describe.each(STORE_KINDS)("%s store: nested writes", (kind) => {
   }
   type Seeded = Awaited<ReturnType<typeof seed>>;
 
-  const postsOf = (s: string): Read<unknown> => (db) => db.post.findMany({ where: { slug: { startsWith: s } }, orderBy: { id: "asc" } });
-  const postCount = (s: string): Read<unknown> => (db) => db.post.count({ where: { slug: { startsWith: s }, authorId: { not: null } } });
-  const commentsOf = (s: string): Read<unknown> => (db) => db.comment.findMany({ where: { body: { startsWith: s } }, orderBy: { id: "asc" } });
-  const userWithPosts = (id: number): Read<unknown> => (db) =>
-    db.user.findUnique({ where: { id }, include: { posts: { orderBy: { id: "asc" } } } });
-  const postById = (id: number): Read<unknown> => (db) => db.post.findUnique({ where: { id } });
+  const postsOf =
+    (s: string): Read<unknown> =>
+    (db) =>
+      db.post.findMany({ where: { slug: { startsWith: s } }, orderBy: { id: "asc" } });
+  const postCount =
+    (s: string): Read<unknown> =>
+    (db) =>
+      db.post.count({ where: { slug: { startsWith: s }, authorId: { not: null } } });
+  const commentsOf =
+    (s: string): Read<unknown> =>
+    (db) =>
+      db.comment.findMany({ where: { body: { startsWith: s } }, orderBy: { id: "asc" } });
+  const userWithPosts =
+    (id: number): Read<unknown> =>
+    (db) =>
+      db.user.findUnique({ where: { id }, include: { posts: { orderBy: { id: "asc" } } } });
+  const postById =
+    (id: number): Read<unknown> =>
+    (db) =>
+      db.post.findUnique({ where: { id } });
 
   interface NestedCase {
     name: string;
@@ -49,7 +63,14 @@ describe.each(STORE_KINDS)("%s store: nested writes", (kind) => {
     { name: "create", posts: (s) => ({ create: { title: `${s}-new`, slug: `${s}-new` } }), row: (s) => (db) => db.post.findUnique({ where: { slug: `${s}-new` } }) },
     {
       name: "createMany",
-      posts: (s) => ({ createMany: { data: [{ title: `${s}-new`, slug: `${s}-new` }, { title: `${s}-new2`, slug: `${s}-new2` }] } }),
+      posts: (s) => ({
+        createMany: {
+          data: [
+            { title: `${s}-new`, slug: `${s}-new` },
+            { title: `${s}-new2`, slug: `${s}-new2` },
+          ],
+        },
+      }),
       row: (s) => (db) => db.post.findUnique({ where: { slug: `${s}-new2` } }),
     },
     { name: "update", posts: (_s, { p1 }) => ({ update: { where: { id: p1.id }, data: { title: "edited" } } }), row: (_s, { p1 }) => postById(p1.id) },

@@ -30,7 +30,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     return { user, tag, log };
   }
 
-  it("$executeRaw updating \"User\" evicts cached user reads and leaves a Tag read cached", async () => {
+  it('$executeRaw updating "User" evicts cached user reads and leaves a Tag read cached', async () => {
     const s = scope();
     const { user, tag } = await seed(s);
     const byId = await probe.cache((db) => db.user.findUnique({ where: { id: user.id } }));
@@ -45,7 +45,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     await probe.expectSurvives(tagById);
   });
 
-  it("$executeRawUnsafe updating \"User\" evicts cached user reads", async () => {
+  it('$executeRawUnsafe updating "User" evicts cached user reads', async () => {
     const s = scope();
     const { user } = await seed(s);
     await probe.expectCachedThenFresh(
@@ -54,7 +54,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     );
   });
 
-  it("$executeRaw deleting from \"User\" evicts cached reads of the rows its cascades delete", async () => {
+  it('$executeRaw deleting from "User" evicts cached reads of the rows its cascades delete', async () => {
     const s = scope();
     const { user } = await seed(s);
     const profile = await probe.cache((db) => db.profile.findUnique({ where: { userId: user.id } }));

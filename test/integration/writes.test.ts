@@ -61,8 +61,14 @@ describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
   }
 
   const newPost = (s: string, suffix = "c") => ({ title: `${s}-${suffix}`, slug: `${s}-${suffix}`, published: true, views: 50 });
-  const bySlug = (slug: string): Read<unknown> => (db) => db.post.findUnique({ where: { slug } });
-  const byId = (id: number): Read<unknown> => (db) => db.post.findUnique({ where: { id } });
+  const bySlug =
+    (slug: string): Read<unknown> =>
+    (db) =>
+      db.post.findUnique({ where: { slug } });
+  const byId =
+    (id: number): Read<unknown> =>
+    (db) =>
+      db.post.findUnique({ where: { id } });
   const publish = { published: true, views: 50 };
 
   const cases: WriteCase[] = [
@@ -314,8 +320,7 @@ describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
       return { user, post };
     }
     const usersOf = (s: string) => ({ email: { startsWith: s } });
-    const addPost = (s: string, authorId: number) => () =>
-      bed.prisma.post.create({ data: { title: `${s}-new`, slug: `${s}-new`, published: true, authorId } });
+    const addPost = (s: string, authorId: number) => () => bed.prisma.post.create({ data: { title: `${s}-new`, slug: `${s}-new`, published: true, authorId } });
 
     it("user.findMany including posts is evicted by post.create", async () => {
       const s = scope();
@@ -428,25 +433,19 @@ describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
       it("category.findMany including posts is evicted by post.update connecting a category", async () => {
         const s = scope();
         const { two, post } = await seedCategories(s);
-        await probe.expectCachedThenFresh(categoriesWithPosts(s), () =>
-          bed.prisma.post.update({ where: { id: post.id }, data: { categories: { connect: { id: two.id } } } }),
-        );
+        await probe.expectCachedThenFresh(categoriesWithPosts(s), () => bed.prisma.post.update({ where: { id: post.id }, data: { categories: { connect: { id: two.id } } } }));
       });
 
       it("category.findMany including posts is evicted by post.update disconnecting a category", async () => {
         const s = scope();
         const { one, post } = await seedCategories(s);
-        await probe.expectCachedThenFresh(categoriesWithPosts(s), () =>
-          bed.prisma.post.update({ where: { id: post.id }, data: { categories: { disconnect: { id: one.id } } } }),
-        );
+        await probe.expectCachedThenFresh(categoriesWithPosts(s), () => bed.prisma.post.update({ where: { id: post.id }, data: { categories: { disconnect: { id: one.id } } } }));
       });
 
       it("category.findMany including posts is evicted by post.update setting the categories", async () => {
         const s = scope();
         const { two, post } = await seedCategories(s);
-        await probe.expectCachedThenFresh(categoriesWithPosts(s), () =>
-          bed.prisma.post.update({ where: { id: post.id }, data: { categories: { set: [{ id: two.id }] } } }),
-        );
+        await probe.expectCachedThenFresh(categoriesWithPosts(s), () => bed.prisma.post.update({ where: { id: post.id }, data: { categories: { set: [{ id: two.id }] } } }));
       });
 
       it("post.findUnique including categories is evicted by category.update connecting the post", async () => {
@@ -476,8 +475,10 @@ describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
         await bed.base.prisma.postTag.create({ data: { postId: post.id, tagId: tag.id } });
         return { post, tag, other };
       }
-      const postWithTags = (postId: number): Read<unknown> => (db) =>
-        db.post.findUnique({ where: { id: postId }, include: { tags: { orderBy: { tagId: "asc" }, include: { tag: true } } } });
+      const postWithTags =
+        (postId: number): Read<unknown> =>
+        (db) =>
+          db.post.findUnique({ where: { id: postId }, include: { tags: { orderBy: { tagId: "asc" }, include: { tag: true } } } });
 
       it("post including tags is evicted by postTag.create", async () => {
         const s = scope();
@@ -488,9 +489,7 @@ describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
       it("post including tags is evicted by postTag.delete", async () => {
         const s = scope();
         const { post, tag } = await seedTagged(s);
-        await probe.expectCachedThenFresh(postWithTags(post.id), () =>
-          bed.prisma.postTag.delete({ where: { postId_tagId: { postId: post.id, tagId: tag.id } } }),
-        );
+        await probe.expectCachedThenFresh(postWithTags(post.id), () => bed.prisma.postTag.delete({ where: { postId_tagId: { postId: post.id, tagId: tag.id } } }));
       });
 
       it("post including tags through PostTag is evicted by renaming the tag", async () => {

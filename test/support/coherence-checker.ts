@@ -135,14 +135,24 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
     (c) =>
       record("findMany(all)", async () => {
         const found = await c.prisma.post.findMany({ where: { id: { in: rows } }, orderBy: { id: "asc" } });
-        return { saw: seen(rows, rows.map((row) => found.find((post) => post.id === row) ?? null)) };
+        return {
+          saw: seen(
+            rows,
+            rows.map((row) => found.find((post) => post.id === row) ?? null),
+          ),
+        };
       }),
     (c) => {
       const author = authors[Math.floor(random() * authors.length)]!.id;
       return record(`user(${author}).include(posts)`, async () => {
         const user = await c.prisma.user.findUnique({ where: { id: author }, include: { posts: true } });
         const mine = rows.filter((row) => authorOf(row) === author);
-        return { saw: seen(mine, mine.map((row) => user?.posts.find((post) => post.id === row) ?? null)) };
+        return {
+          saw: seen(
+            mine,
+            mine.map((row) => user?.posts.find((post) => post.id === row) ?? null),
+          ),
+        };
       });
     },
     (c) => {
@@ -273,9 +283,7 @@ export function check(history: readonly Operation[]): Violation[] {
         }
       }
       const ok =
-        saw === ABSENT
-          ? (writesByRow.get(row) ?? []).some((w) => w.wrote!.get(row)!.deleted && w.wrote!.get(row)!.version >= required && w.start < read.end)
-          : saw >= required;
+        saw === ABSENT ? (writesByRow.get(row) ?? []).some((w) => w.wrote!.get(row)!.deleted && w.wrote!.get(row)!.version >= required && w.start < read.end) : saw >= required;
       if (!ok) violations.push({ row, read: read.name, saw, required, byWrite: by?.name ?? "?", afterMs: read.start - (by?.end ?? 0) });
     }
   }
@@ -293,7 +301,10 @@ function wrote(posts: { id: number; views: number }[]): Map<number, { version: n
 async function withRowLock(locks: Map<number, Promise<void>>, row: number, body: () => Promise<void>): Promise<void> {
   const previous = locks.get(row) ?? Promise.resolve();
   const next = previous.then(body, body);
-  locks.set(row, next.catch(() => {}));
+  locks.set(
+    row,
+    next.catch(() => {}),
+  );
   await next;
 }
 

@@ -38,9 +38,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const prefix = options.prefix ?? inject("databasePrefix");
   const name = `${prefix}${randomBytes(6).toString("hex")}`;
 
-  await withClient(serverUrl, (client) =>
-    client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`),
-  );
+  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`));
   let dropped = false;
   return {
     name,
@@ -55,9 +53,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
 
 /** Drops a database even while clients are connected to it (`WITH (FORCE)`, Postgres 13+). */
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await withClient(serverUrl, (client) =>
-    client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
-  );
+  await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
 }
 
 /** Whether a database with this name exists on the server. */

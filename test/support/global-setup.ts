@@ -118,10 +118,7 @@ export async function ensureTemplateDatabase(serverUrl: string, migrationsDir: s
 /** Drops every database whose name starts with `prefix`: this run's test databases, including abandoned ones. */
 export async function dropDatabasesWithPrefix(serverUrl: string, prefix: string): Promise<void> {
   const names = await withClient(serverUrl, async (client) => {
-    const result = await client.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-      [prefix],
-    );
+    const result = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [prefix]);
     return result.rows.map((row) => row.datname);
   });
   for (const name of names) await dropDatabase(serverUrl, name);
@@ -150,9 +147,7 @@ async function readMigrations(migrationsDir: string): Promise<Migration[]> {
 
 /** A template database cannot be dropped until it is marked as an ordinary one again. */
 async function dropTemplate(serverUrl: string, name: string): Promise<void> {
-  await withClient(serverUrl, (client) =>
-    client.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH IS_TEMPLATE false`),
-  );
+  await withClient(serverUrl, (client) => client.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH IS_TEMPLATE false`));
   await dropDatabase(serverUrl, name);
 }
 
@@ -161,9 +156,7 @@ async function checkPostgres(url: string): Promise<void> {
   let canCreate: boolean;
   try {
     canCreate = await withClient(url, async (client) => {
-      const result = await client.query<{ ok: boolean }>(
-        "SELECT rolcreatedb OR rolsuper AS ok FROM pg_roles WHERE rolname = current_user",
-      );
+      const result = await client.query<{ ok: boolean }>("SELECT rolcreatedb OR rolsuper AS ok FROM pg_roles WHERE rolname = current_user");
       return result.rows[0]?.ok === true;
     });
   } catch (error) {

@@ -25,7 +25,12 @@ export function createRedis(url: string = redisUrl(), options: RedisOptions = {}
  * needs no escaping in SCAN patterns or hash tags.
  */
 export function uniquePrefix(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "test";
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 32) || "test";
   return `t_${slug}_${randomBytes(4).toString("hex")}`;
 }
 
@@ -147,11 +152,7 @@ async function spawnRedis(port: number, extraArgs: string[], startTimeoutMs: num
     await delay(25);
   }
   await terminate(child);
-  const why = spawnError
-    ? spawnError.message
-    : child.exitCode !== null
-      ? `exited with code ${child.exitCode}`
-      : `did not answer PING within ${startTimeoutMs} ms`;
+  const why = spawnError ? spawnError.message : child.exitCode !== null ? `exited with code ${child.exitCode}` : `did not answer PING within ${startTimeoutMs} ms`;
   throw new Error(`redis-server on port ${port} ${why}.\n${output.trim()}`, { cause: spawnError });
 }
 

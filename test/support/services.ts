@@ -58,9 +58,7 @@ export async function resolveServices(options: ResolveServicesOptions = {}): Pro
   const redisUrl = nonEmpty(env.REDIS_URL);
   if (databaseUrl && redisUrl) return { databaseUrl, redisUrl, started: [], stop: async () => {} };
 
-  const missing = [databaseUrl ? null : "DATABASE_URL", redisUrl ? null : "REDIS_URL"].filter(
-    (name): name is string => name !== null,
-  );
+  const missing = [databaseUrl ? null : "DATABASE_URL", redisUrl ? null : "REDIS_URL"].filter((name): name is string => name !== null);
   const runtime = await (options.containerRuntime ?? isContainerRuntimeAvailable)();
   if (!runtime.available) throw new Error(missingServicesMessage(missing, runtime.reason));
 
@@ -74,11 +72,7 @@ export async function resolveServices(options: ResolveServicesOptions = {}): Pro
     let resolvedRedisUrl = redisUrl;
     if (!resolvedDatabaseUrl) {
       const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
-      const container = await new PostgreSqlContainer(CONTAINER_IMAGES.postgres)
-        .withDatabase("test")
-        .withUsername("postgres")
-        .withPassword("postgres")
-        .start();
+      const container = await new PostgreSqlContainer(CONTAINER_IMAGES.postgres).withDatabase("test").withUsername("postgres").withPassword("postgres").start();
       stops.push(() => container.stop());
       started.push("postgres");
       resolvedDatabaseUrl = container.getConnectionUri();
@@ -93,10 +87,7 @@ export async function resolveServices(options: ResolveServicesOptions = {}): Pro
     return { databaseUrl: resolvedDatabaseUrl, redisUrl: resolvedRedisUrl, started, stop: stopAll };
   } catch (error) {
     await stopAll();
-    throw new Error(
-      `Could not start ${missing.join(" and ")} with testcontainers. Set ${missing.join(" and ")} to running services instead.`,
-      { cause: error },
-    );
+    throw new Error(`Could not start ${missing.join(" and ")} with testcontainers. Set ${missing.join(" and ")} to running services instead.`, { cause: error });
   }
 }
 
@@ -107,9 +98,7 @@ export async function resolveServices(options: ResolveServicesOptions = {}): Pro
  * testcontainers 12 only loads on Node >= 22.22; on older Node, where it could not start containers anyway,
  * `docker info` decides which explanation the failure message gives.
  */
-export async function isContainerRuntimeAvailable(
-  timeoutMs: number = RUNTIME_CHECK_TIMEOUT_MS,
-): Promise<ContainerRuntimeStatus> {
+export async function isContainerRuntimeAvailable(timeoutMs: number = RUNTIME_CHECK_TIMEOUT_MS): Promise<ContainerRuntimeStatus> {
   let testcontainers: typeof import("testcontainers");
   try {
     testcontainers = await import("testcontainers");
@@ -117,9 +106,7 @@ export async function isContainerRuntimeAvailable(
     const required = testcontainersNodeRange();
     const why = `testcontainers could not be loaded on Node ${process.versions.node}${required ? ` (it requires Node ${required})` : ""}: ${messageOf(error)}`;
     const engine = await dockerInfo(timeoutMs);
-    return engine.ok
-      ? { available: false, reason: `Docker answers, but ${why}` }
-      : { available: false, reason: `${engine.reason}; ${why}` };
+    return engine.ok ? { available: false, reason: `Docker answers, but ${why}` } : { available: false, reason: `${engine.reason}; ${why}` };
   }
   try {
     await withTimeout(testcontainers.getContainerRuntimeClient(), timeoutMs, "the container runtime check");
@@ -132,19 +119,14 @@ export async function isContainerRuntimeAvailable(
 /** Runs `docker info` with a deadline: the CLI may exist without an engine, and must then fail fast. */
 export function dockerInfo(timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
   return new Promise((resolve) => {
-    execFile(
-      "docker",
-      ["info", "--format", "{{.ServerVersion}}"],
-      { timeout: timeoutMs, killSignal: "SIGKILL" },
-      (error, stdout, stderr) => {
-        if (!error && stdout.trim()) return resolve({ ok: true });
-        const code = (error as NodeJS.ErrnoException | null)?.code;
-        if (code === "ENOENT") return resolve({ ok: false, reason: "the docker CLI is not installed" });
-        if (error?.killed) return resolve({ ok: false, reason: `docker info did not answer within ${timeoutMs} ms` });
-        const detail = (stderr || stdout).trim().split("\n")[0] ?? "";
-        resolve({ ok: false, reason: `docker info failed${detail ? `: ${detail}` : ""}` });
-      },
-    );
+    execFile("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: timeoutMs, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
+      if (!error && stdout.trim()) return resolve({ ok: true });
+      const code = (error as NodeJS.ErrnoException | null)?.code;
+      if (code === "ENOENT") return resolve({ ok: false, reason: "the docker CLI is not installed" });
+      if (error?.killed) return resolve({ ok: false, reason: `docker info did not answer within ${timeoutMs} ms` });
+      const detail = (stderr || stdout).trim().split("\n")[0] ?? "";
+      resolve({ ok: false, reason: `docker info failed${detail ? `: ${detail}` : ""}` });
+    });
   });
 }
 

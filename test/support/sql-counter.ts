@@ -30,8 +30,7 @@ export interface CountingAdapter {
   close(): Promise<void>;
 }
 
-const TRANSACTION_CONTROL =
-  /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|SET\s+TRANSACTION|PREPARE\s+TRANSACTION)\b/i;
+const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|SET\s+TRANSACTION|PREPARE\s+TRANSACTION)\b/i;
 const WRITE_KEYWORD = /\b(INSERT\s+INTO|UPDATE\s+("[^"]+"|\w+)(\s*\.\s*("[^"]+"|\w+))?\s+(AS\s+\w+\s+)?SET|DELETE\s+FROM|MERGE\s+INTO)\b/i;
 
 /** Whether a statement only manages a transaction (BEGIN, COMMIT, SAVEPOINT, ...). */

@@ -55,9 +55,7 @@ describe("createErrorReporter", () => {
     vi.advanceTimersByTime(1);
     report(new CacheStoreError("STORE_ERROR", "invalidate", "still down"), { operation: "invalidate" });
     expect(warn).toHaveBeenCalledTimes(2);
-    expect(warn.mock.calls[1]![0]).toBe(
-      "[prisma-cache-plugin] still down during invalidate; the query used the database (3 similar errors in the last burst were not shown)",
-    );
+    expect(warn.mock.calls[1]![0]).toBe("[prisma-cache-plugin] still down during invalidate; the query used the database (3 similar errors in the last burst were not shown)");
     expect(metrics.snapshot().errors).toBe(5);
   });
 });

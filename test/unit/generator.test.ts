@@ -149,10 +149,7 @@ describe("buildCacheSchema", () => {
   });
 
   it("rejects a referential action it does not know", () => {
-    const broken = model("Post", [
-      scalar("authorId", "Int"),
-      relation("author", "User", "author", { relationFromFields: ["authorId"], relationOnDelete: "Explode" }),
-    ]);
+    const broken = model("Post", [scalar("authorId", "Int"), relation("author", "User", "author", { relationFromFields: ["authorId"], relationOnDelete: "Explode" })]);
     expect(() => buildCacheSchema({ models: [broken] })).toThrow(/Post\.author.*received: Explode/);
   });
 
@@ -217,15 +214,7 @@ describe("buildCacheSchema", () => {
   it("produces the same output whatever the order of models in the DMMF", () => {
     const reversed = buildCacheSchema({ models: [...datamodel.models].reverse() }, "postgresql");
     expect(JSON.stringify(reversed)).toBe(JSON.stringify(schema));
-    expect(Object.keys(schema.models)).toEqual([
-      "AuditLog",
-      "Category",
-      "Membership",
-      "Post",
-      "PostTag",
-      "Tag",
-      "User",
-    ]);
+    expect(Object.keys(schema.models)).toEqual(["AuditLog", "Category", "Membership", "Post", "PostTag", "Tag", "User"]);
   });
 });
 

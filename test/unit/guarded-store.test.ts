@@ -103,7 +103,11 @@ describe("GuardedStore errors", () => {
     expect(await guard.bump(["{pc}:s:*"])).toBe(false);
     // Wrapped where raised: a store's own failure becomes STORE_ERROR, with the store's error as cause.
     expect(reports.map((r) => (r.error as CacheStoreError).code)).toEqual(["STORE_ERROR", "STORE_ERROR", "STORE_ERROR"]);
-    expect(reports.map((r) => (r.error as Error).message)).toEqual(["[prisma-cache-plugin] lookup failed", "[prisma-cache-plugin] fill failed", "[prisma-cache-plugin] bump failed"]);
+    expect(reports.map((r) => (r.error as Error).message)).toEqual([
+      "[prisma-cache-plugin] lookup failed",
+      "[prisma-cache-plugin] fill failed",
+      "[prisma-cache-plugin] bump failed",
+    ]);
     expect(reports.map((r) => ((r.error as Error).cause as Error).message)).toEqual(["lookup failed", "fill failed", "bump failed"]);
     expect(reports.map((r) => r.context)).toEqual([{ operation: "lookup", model: "User,Post" }, { operation: "fill", model: "Post", key: FILL.key }, { operation: "invalidate" }]);
   });
@@ -112,7 +116,10 @@ describe("GuardedStore errors", () => {
     const { guard, reports } = setup(failingStore());
     expect(guard.lookupNow(LOOKUP, "User")).toBeUndefined();
     expect(reports).toEqual([
-      { error: expect.objectContaining({ code: "STORE_ERROR", message: "[prisma-cache-plugin] lookupNow failed" }), context: { operation: "lookup", model: "User", key: LOOKUP.key } },
+      {
+        error: expect.objectContaining({ code: "STORE_ERROR", message: "[prisma-cache-plugin] lookupNow failed" }),
+        context: { operation: "lookup", model: "User", key: LOOKUP.key },
+      },
     ]);
   });
 

@@ -43,7 +43,9 @@ function importsOf(file: string): Import[] {
 }
 
 const graph = sourceFiles(SRC).flatMap(importsOf);
-const internal = graph.filter((edge) => !edge.to.startsWith("..") && (edge.to.includes("/") || edge.to.endsWith(".ts")) && !edge.to.startsWith("@") && !edge.to.startsWith("node:"));
+const internal = graph.filter(
+  (edge) => !edge.to.startsWith("..") && (edge.to.includes("/") || edge.to.endsWith(".ts")) && !edge.to.startsWith("@") && !edge.to.startsWith("node:"),
+);
 const folder = (path: string) => (path.includes("/") ? path.slice(0, path.indexOf("/")) : "");
 const violations = (rule: (edge: Import) => boolean) => internal.filter(rule).map((edge) => `${edge.from} -> ${edge.to}${edge.typeOnly ? " (type)" : ""}`);
 

@@ -8,7 +8,6 @@ import { MemoryStore } from "../../src/stores/memory-store.ts";
 import type { CacheStore } from "../../src/stores/store.ts";
 import { deferred, type Deferred } from "../support/deferred.ts";
 
-
 /**
  * A store whose bumps the test controls: `mode` "ok" applies them to a memory store, "fail" rejects them, and
  * "manual" leaves each one pending in `pending` until the test settles it.

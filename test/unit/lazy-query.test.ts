@@ -48,10 +48,18 @@ describe("LazyQuery", () => {
 
   it("supports catch and finally like a promise", async () => {
     const failure = new Error("nope");
-    const failing = new TestQuery(() => Promise.reject(failure), () => prismaQuery());
+    const failing = new TestQuery(
+      () => Promise.reject(failure),
+      () => prismaQuery(),
+    );
     expect(await failing.catch((error) => error)).toBe(failure);
     const onFinally = vi.fn();
-    expect(await new TestQuery(async () => 1, () => prismaQuery()).finally(onFinally)).toBe(1);
+    expect(
+      await new TestQuery(
+        async () => 1,
+        () => prismaQuery(),
+      ).finally(onFinally),
+    ).toBe(1);
     expect(onFinally).toHaveBeenCalledTimes(1);
   });
 
@@ -64,7 +72,10 @@ describe("LazyQuery", () => {
   });
 
   it("carries Symbol.toStringTag 'PrismaPromise', which $transaction([...]) checks", () => {
-    const query = new TestQuery(async () => 1, () => prismaQuery());
+    const query = new TestQuery(
+      async () => 1,
+      () => prismaQuery(),
+    );
     expect(Object.prototype.toString.call(query)).toBe("[object PrismaPromise]");
   });
 
@@ -81,7 +92,10 @@ describe("LazyQuery", () => {
 
   it("returns Prisma's query itself when it has no requestTransaction", async () => {
     const inner = { then: (f?: (v: unknown) => unknown) => Promise.resolve(7).then(f) } as PrismaQueryLike;
-    const query = new TestQuery(async () => 1, () => inner);
+    const query = new TestQuery(
+      async () => 1,
+      () => inner,
+    );
     expect(query.requestTransaction({})).toBe(inner);
   });
 
@@ -128,7 +142,10 @@ describe("withRelations", () => {
     const names = ["query", "execute", "createPrismaQuery", "load", "running", "prismaQuery"];
     const Query = withRelations(TestQuery, names);
     const inner = { ...prismaQuery(), ...Object.fromEntries(names.map((name) => [name, vi.fn(() => `related ${name}`)])) } as unknown as PrismaQueryLike;
-    const lazy = new (Query as unknown as typeof TestQuery)(async () => 1, () => inner) as unknown as Record<string, () => unknown> & PromiseLike<number>;
+    const lazy = new (Query as unknown as typeof TestQuery)(
+      async () => 1,
+      () => inner,
+    ) as unknown as Record<string, () => unknown> & PromiseLike<number>;
     for (const name of names) expect(lazy[name]!()).toBe(`related ${name}`);
     expect(await lazy).toBe(1);
   });

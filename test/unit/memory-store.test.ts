@@ -250,6 +250,8 @@ describe("MemoryStore: bounds", () => {
     expect(error).toBeInstanceOf(CacheConfigError);
     expect((error as CacheConfigError).code).toBe("CONFIG_INVALID");
     expect((error as CacheConfigError).field).toBe(`memoryStore.${field}`);
-    expect((error as CacheConfigError).message).toContain(`memoryStore.${field} must be a positive integer, received: ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+    expect((error as CacheConfigError).message).toContain(
+      `memoryStore.${field} must be a positive integer, received: ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
+    );
   });
 });

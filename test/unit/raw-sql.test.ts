@@ -102,14 +102,12 @@ describe("writesData", () => {
     expect(writesData(Prisma.sql`insert into "User" (email) values (${"a@x.io"}) returning *`)).toBe(true);
   });
 
-  it.each([
-    'SELECT * FROM "User" WHERE id = $1',
-    'SELECT "createdAt", "updatedAt" FROM "User"',
-    'select count(*) from "Post" where "deletedAt" is null',
-    "SELECT 1",
-  ])("is false for %s", (sql) => {
-    expect(writesData([sql])).toBe(false);
-  });
+  it.each(['SELECT * FROM "User" WHERE id = $1', 'SELECT "createdAt", "updatedAt" FROM "User"', 'select count(*) from "Post" where "deletedAt" is null', "SELECT 1"])(
+    "is false for %s",
+    (sql) => {
+      expect(writesData([sql])).toBe(false);
+    },
+  );
 
   it("is false for a Prisma.sql SELECT whose values look like SQL", () => {
     expect(writesData(Prisma.sql`SELECT * FROM "User" WHERE name = ${"DELETE FROM x"}`)).toBe(false);
@@ -118,8 +116,8 @@ describe("writesData", () => {
 
 describe("writesData and row locks", () => {
   it("does not take a locking SELECT or an 'update' inside a string literal for a write", () => {
-    expect(writesData(["SELECT * FROM \"User\" WHERE id = $1 FOR UPDATE", 1])).toBe(false);
-    expect(writesData(["SELECT * FROM \"User\" FOR NO KEY UPDATE"])).toBe(false);
+    expect(writesData(['SELECT * FROM "User" WHERE id = $1 FOR UPDATE', 1])).toBe(false);
+    expect(writesData(['SELECT * FROM "User" FOR NO KEY UPDATE'])).toBe(false);
     expect(writesData(["SELECT 'please update me' AS note"])).toBe(false);
     expect(writesData(["UPDATE \"User\" SET name = 'x' RETURNING id"])).toBe(true);
   });

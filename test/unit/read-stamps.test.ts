@@ -186,11 +186,7 @@ describe("readDependencies: unique lookups", () => {
 
 describe("readDependencies: relations reached", () => {
   it("follows include, nested include and select", () => {
-    expect(models(deps("User", "findUnique", { where: { id: 1 }, include: { posts: { include: { comments: true } }, profile: true } }))).toEqual([
-      "Comment",
-      "Post",
-      "Profile",
-    ]);
+    expect(models(deps("User", "findUnique", { where: { id: 1 }, include: { posts: { include: { comments: true } }, profile: true } }))).toEqual(["Comment", "Post", "Profile"]);
     expect(models(deps("Post", "findMany", { select: { id: true, author: { select: { profile: true } } } }))).toEqual(["Post", "Profile", "User"]);
   });
 

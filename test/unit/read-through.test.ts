@@ -23,7 +23,6 @@ const policyOf = (overrides: Partial<ResolvedPolicy>): ResolvedPolicy => ({ ...r
 const POLICY = policyOf({ ttlMs: 60_000, swrMs: 0, tags: [] });
 const BY_ID = { where: { id: 1 } };
 
-
 /** Lets every pending promise callback run (one macrotask turn; timers stay real in these tests). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -463,7 +462,15 @@ describe("ReadThrough early refresh (XFetch)", () => {
     const parts = setup(options);
     const read = parts.plan(BY_ID, entryPolicy);
     const [found] = (await parts.store.lookup([{ key: read.key, stamps: read.stamps, stampLifeMs: 60_000 }])) as LookupResult[];
-    await parts.store.fill({ key: read.key, stamps: read.stamps, fence: found!.fence, value: encode({ id: 1, v: "cached" }), ttlMs: entryPolicy.ttlMs, swrMs: entryPolicy.swrMs, loadMs });
+    await parts.store.fill({
+      key: read.key,
+      stamps: read.stamps,
+      fence: found!.fence,
+      value: encode({ id: 1, v: "cached" }),
+      ttlMs: entryPolicy.ttlMs,
+      swrMs: entryPolicy.swrMs,
+      loadMs,
+    });
     vi.setSystemTime(Date.now() + entryPolicy.ttlMs - freshForMs);
     return { ...parts, read };
   }

@@ -13,7 +13,7 @@ const roundTrip = <T>(value: T): T => decode(encode(value)) as T;
 function sample() {
   return {
     id: "7b0c3c1e-0000-4000-8000-000000000001",
-    text: "héllo \u0000 \ud83d\ude00 \"quoted\" \\ backslash",
+    text: 'héllo \u0000 \ud83d\ude00 "quoted" \\ backslash',
     int: -2147483648,
     big: 9007199254740993n,
     float: 0.1 + 0.2,
@@ -176,7 +176,10 @@ describe("encode / decode", () => {
   it("round-trips aggregate and groupBy shapes", () => {
     const aggregate = { _count: { _all: 3 }, _avg: { views: 1.5 }, _sum: { big: 6n }, _min: { at: new Date(1), decimal: null }, _max: { decimal: new Prisma.Decimal("9.9") } };
     expect(roundTrip(aggregate)).toStrictEqual(aggregate);
-    const groups = [{ role: "USER", _count: { _all: 2 } }, { role: "ADMIN", _count: { _all: 1 } }];
+    const groups = [
+      { role: "USER", _count: { _all: 2 } },
+      { role: "ADMIN", _count: { _all: 1 } },
+    ];
     expect(roundTrip(groups)).toStrictEqual(groups);
   });
 

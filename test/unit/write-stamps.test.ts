@@ -306,12 +306,7 @@ describe("writeEffects: nested writes", () => {
   });
 
   it("nested deleteMany follows the cascades of the deleted rows", () => {
-    expect(listed(effects("User", "update", { where: { id: 1 }, data: { posts: { deleteMany: { published: false } } } }, user))).toEqual([
-      "Comment",
-      "Post",
-      "PostTag",
-      "User",
-    ]);
+    expect(listed(effects("User", "update", { where: { id: 1 }, data: { posts: { deleteMany: { published: false } } } }, user))).toEqual(["Comment", "Post", "PostTag", "User"]);
   });
 
   it("nested delete of a to-one relation follows its cascades", () => {
