@@ -104,7 +104,7 @@ export class ReadThrough {
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale, local);
     if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) this.refresh(plan, found, lease, source);
-    else this.leases.release(plan.key, lease);
+    else if (lease !== undefined) this.leases.release(plan.key, lease);
     return Promise.resolve(value);
   }
 

@@ -67,7 +67,7 @@ export class MemoryStore implements CacheStore {
     return requests.map((request) => this.lookupNow(request));
   }
 
-  fillNow(request: FillRequest): boolean {
+  private fillNow(request: FillRequest): boolean {
     const now = Date.now();
     const tokens: string[] = [];
     for (const key of request.stamps) {
@@ -106,7 +106,7 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  bumpNow(stamps: readonly string[]): void {
+  private bumpNow(stamps: readonly string[]): void {
     for (const key of stamps) this.stamps.delete(key);
   }
 

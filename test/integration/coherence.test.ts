@@ -5,17 +5,10 @@ import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
 import { lateFenceStore } from "../support/unsafe-stores.ts";
 import type { Redis } from "ioredis";
+import { waitFor } from "../support/poll.ts";
 
 // COHERENCE_SOAK_MS runs the checker for longer (e.g. COHERENCE_SOAK_MS=600000 for ten minutes).
 const DURATION_MS = Number(process.env.COHERENCE_SOAK_MS ?? 6_000);
-
-async function waitFor(condition: () => boolean, deadlineMs = 5_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("coherence checker", () => {
   let db: TestDatabase;
@@ -81,7 +74,7 @@ describe("coherence checker", () => {
         stores.push(store);
         return store;
       },
-      waitUntilReady: () => Promise.all(stores.map((store) => waitFor(() => store.l1Live))),
+      waitUntilReady: () => Promise.all(stores.map((store) => waitFor(() => store.l1Live, "L1 live"))),
       plugin: { ...plugin, prefix, timeoutMs: 1_000 },
       durationMs: DURATION_MS,
       seed,

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { createCacheBed, STORE_KINDS, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
+import { waitFor } from "../support/poll.ts";
 
 /** The ids of the seeded rows. */
 interface Seed {
@@ -303,19 +304,6 @@ function typesOf(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(typesOf);
   if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, typesOf(member)]));
   return typeof value;
-}
-
-/** Resolves once `check` passes, retrying until the deadline; then rethrows its last failure. */
-async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
@@ -737,9 +725,14 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
     it("expires an entry after its ttl", async () => {
       const read = () => bed.prisma.profile.findMany({ cacheStrategy: { ttl: 1 } });
       await expectMissThenHit(read);
-      await eventually(async () => {
-        expect((await selectsOf(read)).selects, "the entry has expired").toBeGreaterThanOrEqual(1);
-      }, 3_000);
+      await waitFor(
+        async () => {
+          expect((await selectsOf(read)).selects, "the entry has expired").toBeGreaterThanOrEqual(1);
+        },
+        "the entry has expired",
+        3_000,
+        20,
+      );
       await expectHit(read); // the read after expiry filled it again
     });
   });

@@ -12,15 +12,7 @@ import { cachePlugin, redisStore, type CachePluginOptions } from "../../src/inde
 import { createCacheBed, STORE_KINDS, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { createTestClient, type TestClient } from "../support/prisma.ts";
 import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
-
-/** Polls `condition` until it holds, failing after `deadlineMs`. */
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 5_000, intervalMs = 10): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+import { waitFor } from "../support/poll.ts";
 
 /** Calls `read` every `intervalMs` until `until()` holds, collecting what each call returned. */
 async function readUntil<T>(read: () => Promise<T>, until: () => boolean, what: string, deadlineMs = 5_000, intervalMs = 25): Promise<T[]> {

@@ -12,19 +12,7 @@ import { createTestClient, type TestClient } from "../support/prisma.ts";
 import { createRedis, deleteKeysWithPrefix, type RedisServer, startRedisServer, uniquePrefix } from "../support/redis.ts";
 import { isContainerRuntimeAvailable, resolveServices, RUNTIME_CHECK_TIMEOUT_MS } from "../support/services.ts";
 import { isSelect, isTransactionControl, isWrite } from "../support/sql-counter.ts";
-
-/** Retries `fn` until it resolves or the deadline passes, then rethrows its last error. */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
+import { waitFor } from "../support/poll.ts";
 
 /** Table names the migrations create, read from the SQL so the test follows new migrations. */
 async function migrationTables(): Promise<string[]> {
@@ -296,7 +284,7 @@ describe("startRedisServer", () => {
     await server.stop();
     await expect(redis.get("survives-restart")).rejects.toThrow();
     await server.restart();
-    expect(await eventually(() => redis.ping())).toBe("PONG");
+    expect(await waitFor(() => redis.ping(), "Redis answers PING", 5_000, 20)).toBe("PONG");
     expect(await redis.get("survives-restart")).toBeNull();
   });
 
@@ -309,7 +297,7 @@ describe("startRedisServer", () => {
     } finally {
       server.resume();
     }
-    expect(await eventually(() => redis.ping())).toBe("PONG");
+    expect(await waitFor(() => redis.ping(), "Redis answers PING", 5_000, 20)).toBe("PONG");
   });
 });
 

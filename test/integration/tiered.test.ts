@@ -13,8 +13,9 @@ import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { cachePlugin, memoryStore, redisStore, tieredStore, type CachePluginOptions, type MemoryStore, type TieredStore, type TieredStoreOptions } from "../../src/index.ts";
 import { createCacheBed, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { createTestClient, type TestClient } from "../support/prisma.ts";
-import { captureSubscribers, formatPropagation, measurePropagation } from "../support/propagation.ts";
+import { captureSubscribers } from "../support/propagation.ts";
 import { createRedis, deleteKeysWithPrefix, redisUrl, startRedisServer, uniquePrefix, type RedisServer } from "../support/redis.ts";
+import { waitFor } from "../support/poll.ts";
 
 /** MGETs, script calls and DELs one ioredis client sent (each one round trip: no auto-pipelining). */
 interface RoundTrips {
@@ -38,15 +39,6 @@ function countRoundTrips(client: Redis): RoundTrips {
       calls.length = 0;
     },
   };
-}
-
-/** Polls `condition` every few milliseconds until it holds, failing after `deadlineMs`. */
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 5_000, intervalMs = 5): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 /** One app instance: its own PrismaClient (and SQL counter), Redis connection and tiered store. */
@@ -602,28 +594,4 @@ describe("when the invalidation subscription drops", () => {
     );
     expect(await read(b.prisma as unknown as PrismaClient)).toEqual(await read(bed.base.prisma));
   });
-});
-
-describe("invalidation propagation between instances (measured, not asserted)", () => {
-  for (const deliveryWaitMs of [undefined, 0]) {
-    const label = deliveryWaitMs === undefined ? "default deliveryWaitMs" : `deliveryWaitMs ${deliveryWaitMs}`;
-    it(`measures how long after A's write returns B has processed it (${label})`, async () => {
-      const ns = namespace("propagation");
-      const a = instance("A", { ...ns, tiered: deliveryWaitMs === undefined ? {} : { deliveryWaitMs } });
-      const b = instance("B", ns);
-      await live(a, b);
-      const user = await bed.base.prisma.user.create({ data: { email: `${ns.prefix}@propagation.test` } });
-
-      const report = await measurePropagation({
-        channel: ns.channel,
-        observer: b.subscribers[0]!,
-        rounds: 200,
-        write: (round) => a.prisma.user.update({ where: { id: user.id }, data: { name: `r${round}` } }),
-      });
-
-      console.log(formatPropagation(`tiered propagation A -> B (${label})`, report));
-      expect(report.lost).toBe(0);
-      expect(report.lagMs.count).toBe(200);
-    }, 60_000);
-  }
 });

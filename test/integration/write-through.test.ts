@@ -11,6 +11,7 @@ import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import { cachePlugin, redisStore, tieredStore, type CachePluginOptions, type CacheStore, type TieredStore } from "../../src/index.ts";
 import { createCacheBed, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { createTestClient, type TestClient } from "../support/prisma.ts";
+import { waitFor } from "../support/poll.ts";
 
 type Kind = "memory" | "redis" | "tiered";
 const KINDS: readonly Kind[] = ["memory", "redis", "tiered"];
@@ -26,14 +27,6 @@ const WRITE_THROUGH: CachePluginOptions = {
 
 /** A read written once and run against the cached client under test or the uncached one (for the truth). */
 type Read<T> = (db: PrismaClient) => PromiseLike<T>;
-
-async function waitFor(condition: () => boolean, what: string, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe.each(KINDS)("%s store: write-through", (kind) => {
   let bed: CacheBed;
@@ -65,7 +58,7 @@ describe.each(KINDS)("%s store: write-through", (kind) => {
       store = bed.store;
       prefix = bed.prefix;
     }
-    await waitFor(() => tiered.every((one) => one.l1Live), "L1 live");
+    await waitFor(() => tiered.every((one) => one.l1Live), "L1 live", 10_000);
   });
   afterAll(async () => {
     for (const one of tiered) await one.close();
@@ -276,7 +269,7 @@ describe.each(KINDS)("%s store: write-through", (kind) => {
     const other = createTestClient({ url: bed.db.url });
     others.push(other);
     const otherStore = kind === "memory" ? store : kind === "redis" ? redisStore({ client: bed.redis! }) : newTiered();
-    await waitFor(() => tiered.every((one) => one.l1Live), "L1 live");
+    await waitFor(() => tiered.every((one) => one.l1Live), "L1 live", 10_000);
     const second = other.prisma.$extends(cachePlugin({ schema: cacheSchema, store: otherStore, prefix, timeoutMs: 5_000, ...WRITE_THROUGH })) as unknown as CachedClient;
     const post = await bed.base.prisma.post.create({ data: { title: "race", slug: scope() } });
     const clients = [prisma, second];
