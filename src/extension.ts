@@ -1,5 +1,5 @@
 import { Prisma } from "@prisma/client/extension";
-import { batchedOperation } from "./batching.ts";
+import { findFirstAsFindUnique } from "./batching.ts";
 import { createCacheApi } from "./cache-api.ts";
 import { EPOCH } from "./dependencies.ts";
 import { createErrorReporter } from "./error-reporter.ts";
@@ -108,7 +108,7 @@ export function cachePlugin(options: CachePluginOptions = {}) {
 
       /** The miss: Prisma's query, or the findUnique that means the same and that Prisma batches. */
       [LOAD](): Promise<unknown> {
-        const operation = this.#plan!.policy.batch ? batchedOperation(graph.models.get(this.#model), this.#operation, this.#args) : this.#operation;
+        const operation = this.#plan!.policy.batch ? findFirstAsFindUnique(graph.models.get(this.#model), this.#operation, this.#args) : this.#operation;
         return Promise.resolve(this.#forward(operation));
       }
 
