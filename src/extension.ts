@@ -161,7 +161,16 @@ export function cachePlugin(options: CachePluginOptions = {}) {
         metrics.count("bypasses");
         return new Call(parent, model, operation, args, undefined);
       }
-      return new Call(parent, model, operation, args, reads.plan(model, operation, args, policy));
+      let plan: ReadPlan;
+      try {
+        plan = reads.plan(model, operation, args, policy);
+      } catch {
+        // Args the key encoder cannot tell apart from others (or nested too deep to walk): Prisma alone answers,
+        // and rejects them if they are invalid.
+        metrics.count("bypasses");
+        return new Call(parent, model, operation, args, undefined);
+      }
+      return new Call(parent, model, operation, args, plan);
     }
 
     async function afterWrite({ model, operation, args, query, __internalParams }: QueryParams): Promise<unknown> {
