@@ -1,33 +1,53 @@
 import type { ModelInfo } from "../schema/model-graph.ts";
-import { isScalarValue } from "../stamps/canonical.ts";
 import { isPlainObject } from "../validate.ts";
 
 /**
- * Prisma merges concurrent `findUnique` (and `findUniqueOrThrow`) calls of one tick into one statement, but not
- * `findFirst`: measured here, 100 concurrent `findUnique` by id reach Postgres as 1 statement, 100 `findFirst` by
- * id as 100. A `findFirst` whose arguments only pin one row by a unique key means the same as `findUnique` with
- * those arguments, so the plugin sends its misses as that, and each caller still gets its own row, null or
- * NotFound error (P2025).
+ * Prisma merges concurrent `findUnique` calls of one tick into one statement, but not `findFirst`: measured here,
+ * 100 concurrent `findUnique` by id reach Postgres as 1 statement, 100 `findFirst` by id as 100. So a `findFirst`
+ * miss is sent as `findUnique` when the two provably return the same result and the same errors:
+ *
+ * - `where` holds exactly one member, a single-field unique key compared with a plain value of the field's own type
+ *   (no filter objects, no null, no other fields: `findUnique` rejects some of those and `findFirst` accepts them,
+ *   and a compound key's name is valid only in `findUnique`);
+ * - the other arguments are selections of `true`/`false` only: a nested `where` may hold a value the database
+ *   rejects, which `findFirst` reports and `findUnique` of a missing row never evaluates;
+ * - not `findFirstOrThrow`: its NotFound error names the operation and the call site.
  */
 
-const ROUTABLE = { findFirst: "findUnique", findFirstOrThrow: "findUniqueOrThrow" } as const;
 /** Arguments `findUnique` accepts with the same meaning as in `findFirst`. */
 const SAME_MEANING = new Set(["where", "select", "include", "omit", "relationLoadStrategy"]);
 
-/** The operation to send a cached read's miss as: `findUnique(OrThrow)` for a unique-shaped `findFirst(OrThrow)`. */
+/** The JavaScript type of a value that Prisma accepts, unconverted, for a field of a Prisma scalar type. */
+const VALUE_TYPES: Record<string, string> = { String: "string", Int: "number", BigInt: "bigint", Boolean: "boolean" };
+
+/** The operation to send a cached read's miss as: `findUnique` for an equivalent `findFirst`, else its own. */
 export function missOperation(info: ModelInfo | undefined, operation: string, args: unknown): string {
-  const unique = ROUTABLE[operation as keyof typeof ROUTABLE];
-  if (unique === undefined || info === undefined || !isPlainObject(args)) return operation;
-  for (const key of Object.keys(args)) if (args[key] !== undefined && !SAME_MEANING.has(key)) return operation;
-  return pinsUniqueKey(info, args.where) ? unique : operation;
+  if (operation !== "findFirst" || info === undefined || !isPlainObject(args)) return operation;
+  for (const key of Object.keys(args)) {
+    const value = args[key];
+    if (value === undefined) continue;
+    if (!SAME_MEANING.has(key)) return operation;
+    if ((key === "select" || key === "include" || key === "omit") && !isFlagSelection(value)) return operation;
+  }
+  return pinsSingleFieldKey(info, args.where) ? "findUnique" : operation;
 }
 
-/** Whether `where` names a unique key the way `findUnique` requires: plain values, compound keys by their name. */
-function pinsUniqueKey(info: ModelInfo, where: unknown): boolean {
+function isFlagSelection(selection: unknown): boolean {
+  if (!isPlainObject(selection)) return false;
+  for (const key of Object.keys(selection)) {
+    const value = selection[key];
+    if (value !== undefined && typeof value !== "boolean") return false;
+  }
+  return true;
+}
+
+function pinsSingleFieldKey(info: ModelInfo, where: unknown): boolean {
   if (!isPlainObject(where)) return false;
-  return info.uniques.some((unique) => {
-    if (unique.fields.length === 1) return isScalarValue(where[unique.fields[0]!]);
-    const compound = where[unique.name];
-    return isPlainObject(compound) && unique.fields.every((field) => isScalarValue(compound[field]));
-  });
+  const fields = Object.keys(where).filter((field) => where[field] !== undefined);
+  if (fields.length !== 1) return false;
+  const field = fields[0]!;
+  if (!info.uniques.some((unique) => unique.fields.length === 1 && unique.fields[0] === field)) return false;
+  const value = where[field];
+  const expected = VALUE_TYPES[info.fieldTypes.get(field) ?? ""];
+  return expected !== undefined && typeof value === expected && (expected !== "number" || Number.isSafeInteger(value));
 }

@@ -104,6 +104,15 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       metrics.count("bypasses");
       return new Call(parent, model, operation, args, undefined);
     }
-    return new Call(parent, model, operation, args, plans.plan(model, operation, args, policy));
+    let plan: ReadPlan;
+    try {
+      plan = plans.plan(model, operation, args, policy);
+    } catch {
+      // Args the key encoder cannot tell apart from others (or nested too deep to walk): Prisma alone answers,
+      // and rejects them if they are invalid.
+      metrics.count("bypasses");
+      return new Call(parent, model, operation, args, undefined);
+    }
+    return new Call(parent, model, operation, args, plan);
   };
 }

@@ -327,31 +327,30 @@ describe.each(STORE_KINDS)("%s store: unique-shaped findFirst misses are merged 
     expect(bed.selects()).toBeLessThanOrEqual(6);
   });
 
-  it("findFirstOrThrow({ where: { id } }): merged, and each missing id gets its own NotFound error (P2025)", async () => {
+  it("findFirstOrThrow({ where: { id } }) is not rewritten (issue 8, item 3): each missing id gets Prisma's own error", async () => {
     const all = mixedIds();
     const truth = await Promise.allSettled(all.map((id) => bed.base.prisma.user.findFirstOrThrow({ where: { id } })));
     bed.resetSql();
 
     const results = await Promise.allSettled(all.map((id) => bed.prisma.user.findFirstOrThrow({ where: { id } })));
 
-    expect(bed.selects()).toBeLessThanOrEqual(3);
+    // Its NotFound error names findFirstOrThrow; a findUniqueOrThrow in its place would name that instead.
+    expect(bed.selects()).toBe(all.length);
     results.forEach((result, i) => {
       const expected = truth[i]!;
-      if (missing.includes(all[i]!)) {
-        expect(result.status, `id ${all[i]}`).toBe("rejected");
-        expect(expected.status).toBe("rejected");
-        expect(notFoundCode((result as PromiseRejectedResult).reason)).toBe("P2025");
-        expect(notFoundCode((result as PromiseRejectedResult).reason)).toBe(notFoundCode((expected as PromiseRejectedResult).reason));
+      expect(result.status, `id ${all[i]}`).toBe(expected.status);
+      if (expected.status === "rejected") {
+        const reason = (result as PromiseRejectedResult).reason as Error;
+        expect(notFoundCode(reason)).toBe(notFoundCode(expected.reason));
+        expect(reason.constructor).toBe((expected.reason as Error).constructor);
+        expect(reason.message).toContain("findFirstOrThrow");
       } else {
-        expect(result.status, `id ${all[i]}`).toBe("fulfilled");
-        expect((result as PromiseFulfilledResult<unknown>).value).toEqual((expected as PromiseFulfilledResult<unknown>).value);
+        expect((result as PromiseFulfilledResult<unknown>).value).toEqual(expected.value);
       }
     });
-    const errors = results.filter((result) => result.status === "rejected").map((result) => (result as PromiseRejectedResult).reason);
-    expect(new Set(errors).size, "every caller gets its own error object").toBe(missing.length);
   });
 
-  it("findFirst by a unique email and by id with an extra filter are merged and still filter", async () => {
+  it("findFirst by a unique email is merged; by id with an extra filter it is not, and both still filter", async () => {
     const emails = Array.from({ length: 20 }, (_, i) => `f${i}@first.test`).concat(["nobody@first.test"]);
     const filtered = ids.slice(0, 20);
     const truth = [
@@ -367,7 +366,33 @@ describe.each(STORE_KINDS)("%s store: unique-shaped findFirst misses are merged 
     ]);
 
     expect(results).toEqual(truth);
-    expect(bed.selects()).toBeLessThanOrEqual(4);
+    expect(bed.selects()).toBeLessThanOrEqual(3 + filtered.length);
+  });
+
+  it("never changes a result or an error by the rewrite (issue 8, item 3)", async () => {
+    const id = ids[3]!;
+    const outcome = async (read: () => PromiseLike<unknown>) => {
+      try {
+        return { value: await read() };
+      } catch (error) {
+        return { error: (error as Error).constructor.name, code: (error as { code?: string }).code };
+      }
+    };
+    const reads: Array<(db: PrismaClient) => PromiseLike<unknown>> = [
+      // Another unique field with a filter, or null: valid in findFirst, rejected by findUnique.
+      (db) => db.user.findFirst({ where: { id, email: { not: "x" } } }),
+      (db) => db.profile.findFirst({ where: { id: 1, userId: { not: 5 } } }),
+      // A compound key's name: valid only in findUnique, so findFirst must reject it.
+      (db) => db.postTag.findFirst({ where: { postId_tagId: { postId: 1, tagId: 1 } } as never }),
+      (db) => db.postTag.findFirstOrThrow({ where: { postId_tagId: { postId: 1, tagId: 1 } } as never }),
+      // A nested filter value the database rejects: findUnique of a missing row never evaluates it.
+      (db) => db.user.findFirst({ where: { id: -1 }, include: { posts: { where: { views: { gt: 2 ** 40 } } } } }),
+      (db) => db.user.findFirst({ where: { id: -1 }, include: { comments: { where: { id: { in: [1n << 70n] } } } } }),
+    ];
+    for (const read of reads) {
+      const expected = await outcome(() => read(bed.base.prisma));
+      expect(await outcome(() => read(bed.prisma as unknown as PrismaClient)), String(read)).toEqual(expected);
+    }
   });
 
   it("findFirst with orderBy, or with a where that pins no unique key, is not rewritten and stays correct", async () => {

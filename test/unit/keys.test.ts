@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Prisma } from "../../generated/prisma/client.ts";
 import { entryKey } from "../../src/read/keys.ts";
-import { canonical, digest, isDecimal } from "../../src/stamps/canonical.ts";
+import { canonical, digest, isDecimal, UnkeyableArgument } from "../../src/stamps/canonical.ts";
 import { stampKey } from "../../src/stamps/names.ts";
 
 const key = (args: unknown, model = "User", operation = "findMany") => entryKey("pc", model, operation, args);
@@ -151,5 +151,55 @@ describe("digest", () => {
     expect(digest("abc")).toBe(digest("abc"));
     expect(digest("abc")).toMatch(/^[\w-]{27}$/);
     expect(digest("abc")).not.toBe(digest("abd"));
+  });
+});
+
+describe("canonical: member order", () => {
+  it("ignores the order of arguments and filters (issue 8, item 10)", () => {
+    expect(canonical({ where: { id: 1, email: "a" }, take: 1 })).toBe(canonical({ take: 1, where: { email: "a", id: 1 } }));
+    expect(canonical({ where: { AND: [{ b: 1, a: 2 }] } })).toBe(canonical({ where: { AND: [{ a: 2, b: 1 }] } }));
+  });
+
+  it("keys selections by their order, which is the order of the result's fields (issue 8, item 10)", () => {
+    expect(canonical({ select: { email: true, name: true } })).not.toBe(canonical({ select: { name: true, email: true } }));
+    expect(canonical({ include: { posts: true, profile: true } })).not.toBe(canonical({ include: { profile: true, posts: true } }));
+    // A relation's own arguments are arguments again: their order does not matter, their selection's does.
+    const nested = (select: object) => canonical({ include: { posts: { where: { id: 1, published: true }, select } } });
+    expect(nested({ id: true, title: true })).not.toBe(nested({ title: true, id: true }));
+    expect(canonical({ include: { posts: { take: 1, where: { a: 1, b: 2 } } } })).toBe(canonical({ include: { posts: { where: { b: 2, a: 1 }, take: 1 } } }));
+  });
+
+  it("keys orderBy and aggregate selections by their order", () => {
+    expect(canonical({ orderBy: { a: "asc", b: "desc" } })).not.toBe(canonical({ orderBy: { b: "desc", a: "asc" } }));
+    expect(canonical({ _sum: { a: true, b: true } })).not.toBe(canonical({ _sum: { b: true, a: true } }));
+  });
+});
+
+describe("canonical: values it cannot tell apart (issue 8, item 4)", () => {
+  it("refuses class instances it does not know, so two URLs never share a key", () => {
+    expect(() => canonical({ where: { data: { equals: { v: new URL("http://a.example/") } } } })).toThrow(UnkeyableArgument);
+    class Secret {
+      readonly #value: string;
+      constructor(value: string) {
+        this.#value = value;
+      }
+      toJSON() {
+        return this.#value;
+      }
+    }
+    expect(() => canonical({ where: { data: { equals: new Secret("a") } } })).toThrow(UnkeyableArgument);
+  });
+
+  it("refuses plain objects with toJSON, and functions", () => {
+    expect(() => canonical({ where: { data: { equals: { toJSON: () => "a" } } } })).toThrow(UnkeyableArgument);
+    expect(() => canonical({ where: { id: () => 1 } })).toThrow(UnkeyableArgument);
+    expect(() => canonical({ where: { id: Symbol("x") } })).toThrow(UnkeyableArgument);
+  });
+
+  it("keys field references by the field they name", () => {
+    const ref = (modelName: string, name: string) =>
+      Object.assign(Object.create({ constructor: class FieldRefImpl {} }), { modelName, name, typeName: "String", isList: false, isEnum: false });
+    expect(canonical({ where: { name: { equals: ref("User", "email") } } })).toBe(canonical({ where: { name: { equals: ref("User", "email") } } }));
+    expect(canonical({ where: { name: { equals: ref("User", "email") } } })).not.toBe(canonical({ where: { name: { equals: ref("User", "name") } } }));
   });
 });
