@@ -15,6 +15,7 @@ export function createErrorReporter(metrics: Metrics, onError?: (error: CacheErr
   let suppressed = 0;
   return (raw, context) => {
     metrics.count("errors");
+    if (raw instanceof CacheError && raw.code === "DELIVERY_UNCONFIRMED") metrics.count("unconfirmedDeliveries");
     const error = raw instanceof CacheError ? raw : new CacheStoreError("STORE_ERROR", context.operation, describe(raw), { cause: raw });
     if (onError) {
       try {

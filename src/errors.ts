@@ -4,6 +4,7 @@ export type CacheErrorCode =
   | "STORE_ERROR"
   | "STORE_TIMEOUT"
   | "STORE_UNAVAILABLE"
+  | "DELIVERY_UNCONFIRMED"
   | "SERIALIZE_FAILED"
   | "REFRESH_FAILED";
 
@@ -43,6 +44,24 @@ export class CacheStoreError extends CacheError {
     options?: ErrorOptions,
   ) {
     super(code, message, options);
+  }
+}
+
+/**
+ * A tiered store's invalidation was delivered to subscribers that did not confirm applying it within
+ * `deliveryWaitMs`: those processes may serve the invalidated entries from their L1 until their heartbeat deadline
+ * passes. Reported to `onError` (the write itself succeeded) and counted in `stats().unconfirmedDeliveries`.
+ */
+export class CacheDeliveryError extends CacheError {
+  constructor(
+    /** The invalidation channel. */
+    readonly channel: string,
+    /** Subscribers Redis delivered the message to, this process included. */
+    readonly expected: number,
+    /** Of those, how many did not acknowledge in time. */
+    readonly missing: number,
+  ) {
+    super("DELIVERY_UNCONFIRMED", `${missing} of ${expected} subscribers of ${channel} did not confirm an invalidation in time`);
   }
 }
 

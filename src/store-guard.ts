@@ -11,7 +11,9 @@ export class StoreGuard {
     readonly store: CacheStore,
     private readonly timeoutMs: number,
     private readonly report: ErrorReporter,
-  ) {}
+  ) {
+    store.reportTo?.((error, context) => report(error, context));
+  }
 
   /** Synchronous lookup of an in-process tier; `undefined` when it cannot answer now (or failed): ask `lookup`. */
   lookupNow(request: LookupRequest, model: string): LookupResult | undefined {
