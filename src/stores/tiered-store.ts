@@ -94,7 +94,10 @@ export class TieredStore implements CacheStore {
   private readonly generationKey: string;
   private readonly reporters: StoreReport[] = [];
   private closed = false;
-  private readonly subscriber: RedisClientLike & RedisSubscriberLike;
+  /** The pub/sub connection; on Cluster, a plain connection to the node owning the channel's slot, made once known. */
+  private subscriber: (RedisClientLike & RedisSubscriberLike) | undefined;
+  /** Cluster: sharded pub/sub (SSUBSCRIBE/SPUBLISH) in the channel's slot. */
+  private readonly sharded: boolean;
   private readonly deliveryWaitMs: number;
   /** The acknowledgement wait, which the plugin's store timeout must not count as slowness. */
   get confirmWaitMs(): number {
@@ -125,8 +128,12 @@ export class TieredStore implements CacheStore {
       throw new CacheConfigError("tieredStore.heartbeatDeadlineMs", `must be longer than heartbeatMs (${this.heartbeatMs}), received: ${this.heartbeatDeadlineMs}`);
     }
     this.generationKey = `${this.channel}:generation`;
-    this.subscriber = l2.client.duplicate();
-    this.subscribe();
+    this.sharded = l2.client.isCluster === true;
+    if (this.sharded && !/\{[^}]+\}/.test(this.channel)) {
+      throw new CacheConfigError("tieredStore.channel", `on Redis Cluster must carry the namespace's hash tag, as the keys do: "{<prefix>}:invalidate"; received: ${this.channel}`);
+    }
+    if (this.sharded) this.connectToShard();
+    else this.subscribe(l2.client.duplicate());
     this.heartbeatTimer = setInterval(() => this.beat(), this.heartbeatMs);
     this.heartbeatTimer.unref();
   }
@@ -254,13 +261,35 @@ export class TieredStore implements CacheStore {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise((resolve) => (timer = setTimeout(resolve, 1_000)));
     try {
-      await Promise.race([this.subscriber.quit(), late]);
+      if (this.subscriber) await Promise.race([this.subscriber.quit(), late]);
     } catch {
       // Disconnected below either way.
     } finally {
       clearTimeout(timer);
-      this.subscriber.disconnect();
+      this.subscriber?.disconnect();
     }
+  }
+
+  /**
+   * Cluster: subscribes with a plain connection to the primary that owns the channel's slot, where every
+   * process's SPUBLISH of this namespace lands, so the receiver count each publish returns is complete and
+   * heartbeats travel the same connection as invalidations. (If the slot moves, heartbeats stop and L1 lapses.)
+   */
+  private connectToShard(): void {
+    const cluster = this.l2.client as unknown as ClusterLike;
+    const attempt = async () => {
+      const slot = Number(await cluster.cluster("KEYSLOT", this.channel));
+      const owner = cluster.slots?.[slot]?.[0];
+      const node = cluster.nodes("master").find((one) => `${one.options.host}:${one.options.port}` === owner);
+      if (node === undefined) throw new Error(`no primary owns slot ${slot} yet`);
+      if (this.closed) return;
+      const subscriber = node.duplicate({ lazyConnect: false });
+      this.subscribe(subscriber);
+    };
+    const retry = () => {
+      if (!this.closed) setTimeout(() => attempt().catch(retry), 100).unref();
+    };
+    attempt().catch(retry);
   }
 
   /** Sends the next heartbeat (one in flight at a time, unless it is overdue), and lapses L1 when it is overdue. */
@@ -300,10 +329,10 @@ export class TieredStore implements CacheStore {
     return `${this.channel}:ack:${this.instance}`;
   }
 
-  private subscribe(): void {
-    const subscriber = this.subscriber;
+  private subscribe(subscriber: RedisClientLike & RedisSubscriberLike): void {
+    this.subscriber = subscriber;
     const acks = this.acks;
-    subscriber.on("message", (channel, message) => {
+    const onMessage = (channel: string, message: string) => {
       if (channel === acks) {
         if (!message.startsWith("~")) return this.acknowledge(message);
         const newline = message.indexOf("\n");
@@ -315,12 +344,14 @@ export class TieredStore implements CacheStore {
       // Tell the writer this process no longer serves what the message invalidated.
       const writer = id!.slice(id!.indexOf("@") + 1);
       if (writer === this.instance) this.acknowledge(id!);
-      else this.l2.client.publish?.(`${this.channel}:ack:${writer}`, id!).catch(() => {});
-    });
+      else this.l2.publish(`${this.channel}:ack:${writer}`, id!, this.generationKey).catch(() => {});
+    };
+    subscriber.on(this.sharded ? "smessage" : "message", onMessage);
     const up = () => {
       if (this.closed) return;
       // Subscribing again is harmless and makes sure the channel is live before L1 serves anything.
-      subscriber.subscribe(this.channel, acks).then(
+      const subscribing = this.sharded ? subscriber.ssubscribe!(this.channel, acks) : subscriber.subscribe(this.channel, acks);
+      subscribing.then(
         () => {
           if (this.closed) return;
           this.subscribed = true;
@@ -385,6 +416,13 @@ export class TieredStore implements CacheStore {
       this.table.set(request.key, tokens, answer.fence, answer.value, now + (answer.freshForMs ?? 0), now + answer.lifeMs, answer.loadMs ?? 0);
     }
   }
+}
+
+/** The parts of an ioredis `Cluster` the tiered store uses to find the node of its sharded channel. */
+interface ClusterLike {
+  cluster(subcommand: "KEYSLOT", key: string): Promise<unknown>;
+  readonly slots?: string[][];
+  nodes(role: "master"): { options: { host?: string; port?: number }; duplicate(override: object): RedisClientLike & RedisSubscriberLike }[];
 }
 
 function milliseconds(value: unknown, field: string, fallback: number): number {

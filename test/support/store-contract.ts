@@ -37,7 +37,8 @@ async function until(check: () => Promise<boolean>, what: string, ms = 5_000): P
   }
 }
 
-export function describeStoreContract(name: string, make: () => Promise<ContractSubject>, options: ContractOptions = {}): void {
+/** `make` gets the namespace the test's keys use (`{namespace}:…`), e.g. for a tiered store's channel on Cluster. */
+export function describeStoreContract(name: string, make: (namespace: string) => Promise<ContractSubject>, options: ContractOptions = {}): void {
   describe(`store contract: ${name}`, () => {
     const it = (title: string, test: () => Promise<void>) =>
       (options.knownGaps?.some((gap) => title.startsWith(gap)) ? vitestIt.fails : vitestIt)(title, test);
@@ -52,8 +53,8 @@ export function describeStoreContract(name: string, make: () => Promise<Contract
 
     /** A fresh namespace: keys laid out as the plugin lays them out (`{ns}:e:…`, `{ns}:s:…`). */
     async function setup() {
-      subject = await make();
       const ns = `contract_${randomBytes(4).toString("hex")}`;
+      subject = await make(ns);
       const entry = (id: string) => `{${ns}}:e:M:findUnique:${id}`;
       const stamp = (id: string) => `{${ns}}:s:${id}`;
       const request = (key: string, stamps: string[], extra: Partial<LookupRequest> = {}): LookupRequest => ({ key, stamps, lifeMs: 60_000, ...extra });
