@@ -12,6 +12,7 @@ export interface RedisClientLike {
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
   mget(...keys: string[]): Promise<(string | null)[]>;
+  ping?(): Promise<unknown>;
   /** Used by the tiered store to acknowledge invalidations. */
   publish?(channel: string, message: string): Promise<number>;
   /** True for an ioredis `Cluster`. */
@@ -335,6 +336,11 @@ export class RedisStore implements CacheStore {
   async bumpAndPublish(stamps: readonly string[], channel: string, id: string): Promise<number> {
     if (stamps.length === 0) return 0;
     return Number(await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id, this.keyPrefix.length, this.publishCommand]));
+  }
+
+  async ping(): Promise<void> {
+    this.ensureReady("ping");
+    await this.client.ping?.();
   }
 
   /** Runs the HEARTBEAT script (see there); resolves to the current generation. */

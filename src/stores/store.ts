@@ -112,6 +112,8 @@ export interface CacheStore {
    * plugin passes its error reporter once, at start. Optional; a store may be given several (one per plugin).
    */
   reportTo?(report: StoreReport): void;
+  /** Resolves when the store answers (a PING): the circuit breaker's probe. Stores that cannot fail omit it. */
+  ping?(): Promise<void>;
   /** Releases what the store created (never a client the caller passed in). */
   close(): Promise<void>;
 }

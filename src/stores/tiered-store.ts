@@ -249,6 +249,10 @@ export class TieredStore implements CacheStore {
     if (delivery.acknowledged >= delivery.expected) delivery.done();
   }
 
+  ping(): Promise<void> {
+    return this.l2.ping();
+  }
+
   release(key: string, lease: string): Promise<void> {
     return this.l2.release(key, lease);
   }
