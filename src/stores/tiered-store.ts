@@ -98,6 +98,8 @@ export class TieredStore implements CacheStore {
   private subscriber: (RedisClientLike & RedisSubscriberLike) | undefined;
   /** Cluster: sharded pub/sub (SSUBSCRIBE/SPUBLISH) in the channel's slot. */
   private readonly sharded: boolean;
+  /** When the current shard connection was made (Cluster), so a new one gets time to hear its first heartbeat. */
+  private shardSince = Date.now();
   private readonly deliveryWaitMs: number;
   /** The acknowledgement wait, which the plugin's store timeout must not count as slowness. */
   get confirmWaitMs(): number {
@@ -228,6 +230,13 @@ export class TieredStore implements CacheStore {
     let timer: NodeJS.Timeout | undefined;
     try {
       delivery.expected = await publish(id);
+      if (waits && delivery.expected === 0 && this.subscribed) {
+        // Not even this process's own subscription got it: it listens on a node that no longer owns the channel
+        // (Cluster, the slot moved). Readers there serve L1 until their heartbeat deadline; say so.
+        const error = new CacheDeliveryError(this.channel, 1, 1);
+        for (const report of this.reporters) report(error, { operation: "invalidate" });
+        return;
+      }
       if (!waits || delivery.acknowledged >= delivery.expected) return;
       await Promise.race([confirmed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deliveryWaitMs)))]);
       const missing = delivery.expected - delivery.acknowledged;
@@ -277,17 +286,20 @@ export class TieredStore implements CacheStore {
   /**
    * Cluster: subscribes with a plain connection to the primary that owns the channel's slot, where every
    * process's SPUBLISH of this namespace lands, so the receiver count each publish returns is complete and
-   * heartbeats travel the same connection as invalidations. (If the slot moves, heartbeats stop and L1 lapses.)
+   * heartbeats travel the same connection as invalidations. If the slot moves, heartbeats stop arriving: L1 lapses
+   * after the deadline and the store reconnects to the slot's new owner after twice that.
    */
   private connectToShard(): void {
     const cluster = this.l2.client as unknown as ClusterLike;
     const attempt = async () => {
+      await new Promise<void>((resolve) => (cluster.refreshSlotsCache ? cluster.refreshSlotsCache(() => resolve()) : resolve()));
       const slot = Number(await cluster.cluster("KEYSLOT", this.channel));
       const owner = cluster.slots?.[slot]?.[0];
       const node = cluster.nodes("master").find((one) => `${one.options.host}:${one.options.port}` === owner);
       if (node === undefined) throw new Error(`no primary owns slot ${slot} yet`);
       if (this.closed) return;
       const subscriber = node.duplicate({ lazyConnect: false });
+      this.shardSince = Date.now();
       this.subscribe(subscriber);
     };
     const retry = () => {
@@ -300,7 +312,18 @@ export class TieredStore implements CacheStore {
   private beat(): void {
     const now = Date.now();
     this.isServing(now);
-    if (this.closed || !this.subscribed) return;
+    if (this.closed) return;
+    if (this.sharded && this.subscriber && now - Math.max(this.beatSentAt, this.shardSince) > 2 * this.heartbeatDeadlineMs) {
+      // Heartbeats stopped arriving on the shard connection: the slot may have moved. Reconnect to its owner now.
+      this.shardSince = now;
+      const old = this.subscriber;
+      this.subscriber = undefined;
+      this.goDown();
+      old.disconnect();
+      this.connectToShard();
+      return;
+    }
+    if (!this.subscribed) return;
     if (this.beatInFlight && now - this.beatStartedAt < this.heartbeatDeadlineMs) return;
     this.beatInFlight = true;
     this.beatStartedAt = now;
@@ -351,23 +374,31 @@ export class TieredStore implements CacheStore {
       else this.l2.publish(`${this.channel}:ack:${writer}`, id!, this.generationKey).catch(() => {});
     };
     subscriber.on(this.sharded ? "smessage" : "message", onMessage);
+    // A replaced connection (Cluster: the slot moved) no longer speaks for this store.
+    const current = () => !this.closed && this.subscriber === subscriber;
     const up = () => {
-      if (this.closed) return;
+      if (!current()) return;
       // Subscribing again is harmless and makes sure the channel is live before L1 serves anything.
       const subscribing = this.sharded ? subscriber.ssubscribe!(this.channel, acks) : subscriber.subscribe(this.channel, acks);
       subscribing.then(
         () => {
-          if (this.closed) return;
+          if (!current()) return;
           this.subscribed = true;
           // L1 serves once a heartbeat sent from now on comes back.
           this.beatInFlight = false;
           this.beat();
         },
-        () => this.goDown(),
+        () => {
+          if (current()) this.goDown();
+        },
       );
     };
     subscriber.on("ready", up);
-    for (const event of ["close", "end", "reconnecting"] as const) subscriber.on(event, () => this.goDown());
+    for (const event of ["close", "end", "reconnecting"] as const) {
+      subscriber.on(event, () => {
+        if (current()) this.goDown();
+      });
+    }
     // Errors surface as close/reconnecting; without a listener ioredis would print them.
     subscriber.on("error", () => {});
     if (subscriber.status === "ready") up();
@@ -426,6 +457,7 @@ export class TieredStore implements CacheStore {
 interface ClusterLike {
   cluster(subcommand: "KEYSLOT", key: string): Promise<unknown>;
   readonly slots?: string[][];
+  refreshSlotsCache?(callback: () => void): void;
   nodes(role: "master"): { options: { host?: string; port?: number }; duplicate(override: object): RedisClientLike & RedisSubscriberLike }[];
 }
 

@@ -180,4 +180,52 @@ describe("Redis Cluster (3 primaries)", () => {
     console.log(`tiered on Cluster: ${stale} stale reads of ${rounds} right after a write returned`);
     expect(stale).toBe(0);
   }, 60_000);
+
+  it("the channel's slot moves to another primary: L1 lapses, the subscriber follows the slot, 0 stale reads after", async () => {
+    const cluster = await startRedisCluster([7133, 7134, 7135]);
+    cleanups.push(() => cluster.stop());
+    const { ns, request } = namespace();
+    const channel = `{${ns}}:invalidate`;
+    const writerClient = cluster.client(outageOptions);
+    const readerClient = cluster.client(outageOptions);
+    cleanups.push(() => void (writerClient.disconnect(), readerClient.disconnect()));
+    const a = tiered(writerClient as unknown as Redis, channel);
+    const b = tiered(readerClient as unknown as Redis, channel);
+    await until(() => a.l1Live && b.l1Live, "both live", 10_000);
+    await cacheInL1(a, b, request("before"), "v0");
+
+    // Move the slot: IMPORTING on the target, MIGRATING on the source, MIGRATE its keys, then assign it everywhere.
+    const nodes = cluster.nodes.map((node) => client(node.url));
+    const slot = Number(await nodes[0]!.cluster("KEYSLOT", channel));
+    const ids = await Promise.all(nodes.map(async (node) => String(await node.cluster("MYID"))));
+    const slots = await nodes[0]!.cluster("SLOTS");
+    const range = slots.find(([start, end]) => start <= slot && slot <= end)!;
+    const owners = cluster.nodes.map((node) => node.port === range[2]![1]);
+    const from = owners.indexOf(true);
+    const to = (from + 1) % nodes.length;
+    await nodes[to]!.cluster("SETSLOT", slot, "IMPORTING", ids[from]!);
+    await nodes[from]!.cluster("SETSLOT", slot, "MIGRATING", ids[to]!);
+    for (;;) {
+      const keys = (await nodes[from]!.cluster("GETKEYSINSLOT", slot, 100)) as string[];
+      if (keys.length === 0) break;
+      await nodes[from]!.migrate("127.0.0.1", cluster.nodes[to]!.port, "", 0, 5_000, "KEYS", ...keys);
+    }
+    for (const node of nodes) await node.cluster("SETSLOT", slot, "NODE", ids[to]!);
+    const moved = performance.now();
+
+    // Until then, the old owner's subscribers hear nothing: L1 lapses within the heartbeat deadline (the bound for
+    // reads in that window, as for a partitioned reader), then the stores reconnect to the new owner.
+    const lapsed = await until(() => !b.l1Live, "B's L1 lapses once heartbeats stop", 5_000);
+    await until(() => b.l1Live && a.l1Live, "both live again on the slot's new owner", 10_000);
+    console.log(`tiered on Cluster: after the slot moved, L1 lapsed in ${lapsed.toFixed(0)} ms and was live again after ${(performance.now() - moved).toFixed(0)} ms`);
+    expect(lapsed).toBeLessThan(2_000);
+    let stale = 0;
+    for (let round = 0; round < 10; round++) {
+      const req = request(`after${round}`);
+      await cacheInL1(a, b, req, `v${round}`);
+      await a.bump([req.stamps[1]!]);
+      if (b.lookupNow(req) !== undefined || (await b.lookup([req]))[0]!.value !== undefined) stale++;
+    }
+    expect(stale).toBe(0);
+  }, 60_000);
 });
