@@ -90,7 +90,7 @@ export class TieredStore implements CacheStore {
   private readonly heartbeatDeadlineMs: number;
   private readonly heartbeatTimer: NodeJS.Timeout;
   /** Redis's data generation as last seen by a heartbeat. */
-  private knownGeneration: string | undefined;
+  private redisGeneration: string | undefined;
   private readonly generationKey: string;
   private readonly reporters: StoreReport[] = [];
   private closed = false;
@@ -335,10 +335,10 @@ export class TieredStore implements CacheStore {
 
   /** A heartbeat this process sent at `sentAt` arrived: everything published before it has been applied. */
   private heartbeatArrived(sentAt: number, generation: string): void {
-    if (generation !== this.knownGeneration) {
+    if (generation !== this.redisGeneration) {
       // Redis lost its data (or this is the first heartbeat): L1 must not outlive what Redis forgot.
-      if (this.knownGeneration !== undefined) this.lapse();
-      this.knownGeneration = generation;
+      if (this.redisGeneration !== undefined) this.lapse();
+      this.redisGeneration = generation;
     }
     if (sentAt > this.beatSentAt) this.beatSentAt = sentAt;
     if (this.subscribed && !this.serving && Date.now() - this.beatSentAt <= this.heartbeatDeadlineMs) this.serving = true;
