@@ -12,6 +12,7 @@ export function createErrorReporter(metrics: Metrics, onError?: (error: CacheErr
   let suppressed = 0;
   return (error, context) => {
     metrics.count("errors");
+    if (error.code === "DELIVERY_UNCONFIRMED") metrics.count("unconfirmedDeliveries");
     if (onError) {
       try {
         onError(error, context);

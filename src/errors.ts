@@ -14,6 +14,8 @@ export type CacheErrorCode =
   /** A cached entry could not be decoded: the read used the database. */
   | "DECODE_FAILED"
   /** A result could not be encoded for caching (served, not cached). */
+  /** A tiered store's invalidation was not acknowledged by every subscriber in time (the write succeeded). */
+  | "DELIVERY_UNCONFIRMED"
   | "SERIALIZE_FAILED"
   /** A background refresh (swr, early refresh) failed; the stale or current entry stays. */
   | "REFRESH_FAILED"
@@ -21,7 +23,22 @@ export type CacheErrorCode =
   | "INTERNAL";
 
 /** What the plugin was doing when an error was reported (`bump` and `writeThrough` are a store's own steps of `invalidate`). */
-export type CacheOperation = "lookup" | "fill" | "release" | "invalidate" | "bump" | "writeThrough" | "decode" | "encode" | "refresh";
+export type CacheOperation =
+  | "lookup"
+  | "fill"
+  | "release"
+  | "invalidate"
+  | "bump"
+  | "writeThrough"
+  | "decode"
+  | "encode"
+  | "refresh"
+  /** The circuit breaker opened (the store failed several times in a row). */
+  | "circuit"
+  /** The breaker's probe, and a tiered store's heartbeat and own messages. */
+  | "ping"
+  | "heartbeat"
+  | "publish";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {
@@ -59,6 +76,24 @@ export class CacheStoreError extends CacheError {
     options?: ErrorOptions,
   ) {
     super(code, message, options);
+  }
+}
+
+/**
+ * A tiered store's invalidation was delivered to subscribers that did not confirm applying it within
+ * `deliveryWaitMs`: those processes may serve the invalidated entries from their L1 until their heartbeat deadline
+ * passes. Reported to `onError` (the write itself succeeded) and counted in `stats().unconfirmedDeliveries`.
+ */
+export class CacheDeliveryError extends CacheError {
+  constructor(
+    /** The invalidation channel. */
+    readonly channel: string,
+    /** Subscribers Redis delivered the message to, this process included. */
+    readonly expected: number,
+    /** Of those, how many did not acknowledge in time. */
+    readonly missing: number,
+  ) {
+    super("DELIVERY_UNCONFIRMED", `${missing} of ${expected} subscribers of ${channel} did not confirm an invalidation in time`);
   }
 }
 

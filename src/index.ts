@@ -1,6 +1,6 @@
 export { cachePlugin, type CacheReadArgs } from "./extension.ts";
 export type { CacheApi, InvalidateTarget, RawCacheStrategy, RawSql } from "./cache-api.ts";
-export { CacheConfigError, CacheError, CacheStoreError, type CacheErrorCode, type CacheErrorContext, type CacheOperation } from "./errors.ts";
+export { CacheConfigError, CacheDeliveryError, CacheError, CacheStoreError, type CacheErrorCode, type CacheErrorContext, type CacheOperation } from "./errors.ts";
 export type { CacheStats } from "./metrics.ts";
 export { DEFAULTS, type CachePluginOptions, type CacheStrategy, type ModelPolicy } from "./options.ts";
 export type {

@@ -20,6 +20,8 @@ export interface CacheStats {
   invalidations: number;
   /** Store failures and timeouts (each also reported to `onError`). */
   errors: number;
+  /** Invalidations some subscriber did not confirm within the tiered store's `deliveryWaitMs` (also in `errors`). */
+  unconfirmedDeliveries: number;
   byModel: Record<string, { hits: number; misses: number }>;
 }
 
@@ -38,6 +40,7 @@ export class Metrics {
     bypasses: 0,
     invalidations: 0,
     errors: 0,
+    unconfirmedDeliveries: 0,
   };
   private readonly byModel = new Map<string, { hits: number; misses: number }>();
 

@@ -1,4 +1,5 @@
 import { CacheError, CacheStoreError, messageOf, type CacheOperation, type ErrorReporter } from "../errors.ts";
+import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
 
 /**
@@ -10,7 +11,28 @@ export class GuardedStore {
     readonly store: CacheStore,
     private readonly timeoutMs: number,
     private readonly report: ErrorReporter,
-  ) {}
+  ) {
+    store.reportTo?.((error, context) => report(error, context));
+    const ping = store.ping?.bind(store);
+    if (ping) {
+      this.breaker = new CircuitBreaker({
+        probe: ping,
+        probeTimeoutMs: timeoutMs,
+        opened: (failures) =>
+          report(new CacheStoreError("STORE_UNAVAILABLE", "circuit", `${store.name} store failed ${failures} times in a row; skipping it until it answers again`), {
+            operation: "circuit",
+          }),
+      });
+    }
+  }
+
+  /** Opens after consecutive failures so that calls skip a dead store at once (stores with `ping` only). */
+  private readonly breaker: CircuitBreaker | undefined;
+
+  /** Calls `listener` each time the store answers again after the breaker opened. */
+  onRecovered(listener: () => void): void {
+    this.breaker?.onClosed(listener);
+  }
 
   /** Synchronous lookup of an in-process tier; `undefined` when it cannot answer now (or failed): ask `lookup`. */
   lookupNow(request: LookupRequest, model: string): LookupResult | undefined {
@@ -64,6 +86,7 @@ export class GuardedStore {
     // Set when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say,
     // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
     const abandoned = { aborted: false };
+    if (this.breaker?.isOpen) return fallback;
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -71,8 +94,11 @@ export class GuardedStore {
           reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs + extraMs} ms`));
         }, this.timeoutMs + extraMs);
       });
-      return await Promise.race([call(abandoned), timeout]);
+      const result = await Promise.race([call(abandoned), timeout]);
+      this.breaker?.succeeded();
+      return result;
     } catch (error) {
+      this.breaker?.failed();
       this.report(asStoreError(error, operation), { operation, ...(model && { model }), ...(key && { key }) });
       return fallback;
     } finally {

@@ -12,16 +12,25 @@ export interface RedisClientLike {
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
   mget(...keys: string[]): Promise<(string | null)[]>;
+  ping?(): Promise<unknown>;
   /** Used by the tiered store to acknowledge invalidations. */
   publish?(channel: string, message: string): Promise<number>;
+  /** True for an ioredis `Cluster`. */
+  readonly isCluster?: boolean;
+  /** The client's options; ioredis prepends `keyPrefix` to every key it sends (not to channels). */
+  readonly options?: { keyPrefix?: string };
   /** A new connection with the same options (for the tiered store's invalidation subscriber). */
   duplicate?(): RedisClientLike & RedisSubscriberLike;
 }
 
 /** The pub/sub side of an ioredis connection. */
 export interface RedisSubscriberLike {
+  readonly status: string;
   subscribe(...channels: string[]): Promise<unknown>;
-  on(event: "message", listener: (channel: string, message: string) => void): unknown;
+  /** Redis 7 sharded pub/sub (used on Cluster). */
+  ssubscribe?(...channels: string[]): Promise<unknown>;
+  connect?(): Promise<void>;
+  on(event: "message" | "smessage", listener: (channel: string, message: string) => void): unknown;
   on(event: "ready" | "close" | "end" | "reconnecting", listener: () => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   quit(): Promise<unknown>;
@@ -106,18 +115,22 @@ return out
 `;
 
 // Advances stamps and tells every process's L1 in the same atomic step, so no crash can drop the message after the
-// stamps moved. KEYS: stamps. ARGV: channel, message id. The message is the id, then the stamp keys, one a line.
-// Returns how many subscribers received it.
+// stamps moved. KEYS: stamps. ARGV: channel, message id, length of the client's keyPrefix, PUBLISH or SPUBLISH
+// (Cluster: sharded pub/sub, the channel in the keys' slot). The message is the id,
+// then the stamp keys as the store names them (without the keyPrefix ioredis added), one a line. Returns how many
+// subscribers received it.
 const BUMP_AND_PUBLISH = `
 redis.call('DEL', unpack(KEYS))
-return redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. table.concat(KEYS, '\\n'))
+local names, cut = {}, tonumber(ARGV[3]) + 1
+for i = 1, #KEYS do names[i] = string.sub(KEYS[i], cut) end
+return redis.call(ARGV[4], ARGV[1], ARGV[2] .. '\\n' .. table.concat(names, '\\n'))
 `;
 
 // A write's invalidation plus write-through: checks the guard stamps, advances the write's stamps, and only if the
 // guard held stores each fill under fresh stamps; then publishes like BUMP_AND_PUBLISH when a channel is given.
 // KEYS: guard stamps, bumped stamps, then per fill its entry key and stamps. ARGV: guard count, bump count, fill
-// count, guard fence, token, channel ("" for none), message id, now (ms), then per fill its stamp count, ttl ms,
-// swr ms, value.
+// count, guard fence, token, channel ("" for none), message id, now (ms), keyPrefix length, PUBLISH or SPUBLISH, then
+// per fill its stamp count, ttl ms, swr ms, value.
 const WRITE_THROUGH = `
 local g, b, f = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local parts = {}
@@ -126,7 +139,7 @@ local holds = table.concat(parts, ',') == ARGV[4]
 if b > 0 then redis.call('DEL', unpack(KEYS, g + 1, g + b)) end
 if holds then
   local now = tonumber(ARGV[8])
-  local k, a, created = g + b + 1, 9, 0
+  local k, a, created = g + b + 1, 11, 0
   for i = 1, f do
     local n, ttl, swr, value = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
     a = a + 4
@@ -150,9 +163,31 @@ if holds then
 end
 local receivers = 0
 if ARGV[6] ~= '' and b > 0 then
-  receivers = redis.call('PUBLISH', ARGV[6], ARGV[7] .. '\\n' .. table.concat({ unpack(KEYS, g + 1, g + b) }, '\\n'))
+  local names, cut = {}, tonumber(ARGV[9]) + 1
+  for j = 1, b do names[j] = string.sub(KEYS[g + j], cut) end
+  receivers = redis.call(ARGV[10], ARGV[6], ARGV[7] .. '\\n' .. table.concat(names, '\\n'))
 end
 return { holds and 1 or 0, receivers }
+`;
+
+// A tiered store's heartbeat: reads the generation key (creating it with ARGV[1] when Redis has lost it, or never
+// had it), then publishes (ARGV[4]: PUBLISH or SPUBLISH) "<ARGV[3]>\\n<generation>" on ARGV[2], the sender's own
+// channel. Receiving it proves the subscription delivers what was published up to now; a changed generation means Redis lost its data.
+// KEYS: the generation key. Returns the generation.
+const HEARTBEAT = `
+local g = redis.call('GET', KEYS[1])
+if not g then
+  g = ARGV[1]
+  redis.call('SET', KEYS[1], g)
+end
+redis.call(ARGV[4], ARGV[2], ARGV[3] .. '\\n' .. g)
+return g
+`;
+
+// Publishes ARGV[2] on channel ARGV[1] with ARGV[3] (PUBLISH or SPUBLISH). KEYS: a key in the channel's slot, so
+// Cluster routes the call to the node that owns the sharded channel.
+const PUBLISH = `
+return redis.call(ARGV[3], ARGV[1], ARGV[2])
 `;
 
 // Releases a lease if the caller still holds it. KEYS: lease. ARGV: token.
@@ -182,7 +217,18 @@ export class RedisStore implements CacheStore {
       throw new CacheConfigError("redisStore.client", "must be an ioredis client (new Redis(url) or new Cluster(nodes))");
     }
     this.client = client;
+    this.keyPrefix = client.options?.keyPrefix ?? "";
+    this.publishCommand = client.isCluster === true ? "SPUBLISH" : "PUBLISH";
   }
+
+  /**
+   * PUBLISH, or on Cluster SPUBLISH (Redis 7 sharded pub/sub): a classic PUBLISH there reaches every node's
+   * subscribers but counts only its own node's, so a writer could not know how many acknowledgements to wait for.
+   */
+  readonly publishCommand: "PUBLISH" | "SPUBLISH";
+
+  /** ioredis's `keyPrefix`: scripts see keys with it, the store and its messages name them without it. */
+  readonly keyPrefix: string;
 
   /**
    * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
@@ -274,7 +320,7 @@ export class RedisStore implements CacheStore {
   /** `writeThrough`, also publishing like `bumpAndPublish`; `receivers` is how many subscribers got the message. */
   async writeThroughAndPublish(request: WriteThroughRequest, channel: string, id: string): Promise<{ stored: boolean; receivers: number }> {
     const keys = [...request.guard.stamps, ...request.bump];
-    const args: (string | number)[] = [request.guard.stamps.length, request.bump.length, request.fills.length, request.guard.fence, this.nextToken(), channel, id, Date.now()];
+    const args: (string | number)[] = [request.guard.stamps.length, request.bump.length, request.fills.length, request.guard.fence, this.nextToken(), channel, id, Date.now(), this.keyPrefix.length, this.publishCommand];
     for (const fill of request.fills) {
       keys.push(fill.key, ...fill.stamps);
       args.push(fill.stamps.length, Math.ceil(fill.ttlMs), Math.ceil(fill.swrMs), fill.value);
@@ -289,7 +335,23 @@ export class RedisStore implements CacheStore {
    */
   async bumpAndPublish(stamps: readonly string[], channel: string, id: string): Promise<number> {
     if (stamps.length === 0) return 0;
-    return Number(await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id]));
+    return Number(await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id, this.keyPrefix.length, this.publishCommand]));
+  }
+
+  async ping(): Promise<void> {
+    this.ensureReady("ping");
+    await this.client.ping?.();
+  }
+
+  /** Runs the HEARTBEAT script (see there); resolves to the current generation. */
+  async heartbeat(generationKey: string, candidate: string, channel: string, message: string): Promise<string> {
+    return String(await this.run("heartbeat", HEARTBEAT, [generationKey], [candidate, channel, message, this.publishCommand]));
+  }
+
+  /** Publishes `message` on `channel` (sharded on Cluster; `slotKey` is a key in the channel's slot). */
+  async publish(channel: string, message: string, slotKey: string): Promise<number> {
+    if (this.publishCommand === "PUBLISH" && this.client.publish) return this.client.publish(channel, message);
+    return Number(await this.run("publish", PUBLISH, [slotKey], [channel, message, this.publishCommand]));
   }
 
   async close(): Promise<void> {

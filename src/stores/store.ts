@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { CacheError, CacheOperation } from "../errors.ts";
 
 /**
  * The store protocol: entries fenced by stamps (docs/stamps-and-fences.md; stamp names in src/stamps/names.ts).
@@ -73,6 +74,9 @@ export interface WriteThroughRequest {
   fills: readonly { key: string; stamps: readonly string[]; value: string; ttlMs: number; swrMs: number }[];
 }
 
+/** Receives a store's reports: a `CacheError` and what the store was doing (`operation`: `invalidate`, ...). */
+export type StoreReport = (error: CacheError, context: { operation: CacheOperation }) => void;
+
 /** Tells a store that its caller stopped waiting (an AbortSignal fits too). */
 export interface Abandonment {
   readonly aborted: boolean;
@@ -104,6 +108,13 @@ export interface CacheStore {
    * the newest. Resolves to whether the entries were stored; the stamps are advanced either way.
    */
   writeThrough?(request: WriteThroughRequest): Promise<boolean>;
+  /**
+   * Where the store reports problems that fail no call (a subscriber that did not confirm an invalidation): the
+   * plugin passes its error reporter once, at start. Optional; a store may be given several (one per plugin).
+   */
+  reportTo?(report: StoreReport): void;
+  /** Resolves when the store answers (a PING): the circuit breaker's probe. Stores that cannot fail omit it. */
+  ping?(): Promise<void>;
   /** Releases what the store created (never a client the caller passed in). */
   close(): Promise<void>;
 }

@@ -1,9 +1,9 @@
 import { DEFAULTS } from "../defaults.ts";
-import { CacheConfigError } from "../errors.ts";
+import { CacheConfigError, CacheDeliveryError } from "../errors.ts";
 import { EntryTable } from "./entry-table.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type StoreReport, type WriteThroughRequest, type Abandonment } from "./store.ts";
 
 export interface TieredStoreOptions {
   /** Bounds of the in-process tier (its `maxEntries` and `maxBytes`). @default memoryStore() */
@@ -17,6 +17,14 @@ export interface TieredStoreOptions {
    * milliseconds. `0`: do not wait. @default 50
    */
   deliveryWaitMs?: number;
+  /** How often each process sends itself a heartbeat through Redis, in milliseconds. @default 100 */
+  heartbeatMs?: number;
+  /**
+   * L1 serves only while the newest heartbeat received was sent at most this long ago, in milliseconds: a process
+   * whose subscription stalls (Redis frozen, a partition with TCP up) empties and bypasses L1 after this long.
+   * @default 300
+   */
+  heartbeatDeadlineMs?: number;
 }
 
 /** How many recently invalidated stamps are remembered to refuse late L1 fills; past it, all in-flight fills are. */
@@ -44,8 +52,15 @@ interface Delivery {
  *   because messages sent meanwhile are lost.
  * A write returns only once every process that received its message has confirmed applying it (each publishes an
  * acknowledgement to the writer's own channel; PUBLISH tells the writer how many to expect), or after
- * `deliveryWaitMs`. So a read that starts after a write returned sees it in every process, except in one whose
- * event loop was stalled for longer than `deliveryWaitMs` (see the README for measured times).
+ * `deliveryWaitMs`; missing confirmations are reported (`DELIVERY_UNCONFIRMED`). So a read that starts after a
+ * write returned sees it in every process, except in one that did not confirm in time.
+ *
+ * That one is bounded by the heartbeat: every `heartbeatMs` each process publishes a message to itself through
+ * Redis. Redis delivers a connection's messages in order, so receiving a heartbeat sent at t proves every
+ * invalidation that reached Redis before t was applied. L1 serves only while the newest heartbeat was sent within
+ * `heartbeatDeadlineMs`; past it (Redis frozen, the subscriber partitioned with TCP up, the event loop stalled)
+ * L1 is emptied and bypassed until heartbeats arrive again. The heartbeat also reads a generation key that Redis
+ * loses with its data (FLUSHALL, a restart without persistence): a changed generation empties L1.
  */
 export function tieredStore(options: TieredStoreOptions): TieredStore {
   return new TieredStore(options);
@@ -64,9 +79,28 @@ export class TieredStore implements CacheStore {
   private sequence = 0;
   /** Changes whenever the subscription goes down: answers from an earlier generation are not learned. */
   private generation = 0;
-  private live = false;
+  /** The subscription is up (subscribed since the connection's last `ready`). */
+  private subscribed = false;
+  /** L1 is in use: subscribed and the newest heartbeat is within the deadline. */
+  private serving = false;
+  /** When the newest heartbeat received was sent (this process's clock). */
+  private beatSentAt = -Infinity;
+  private beatStartedAt = 0;
+  private beatInFlight = false;
+  private readonly heartbeatMs: number;
+  private readonly heartbeatDeadlineMs: number;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  /** Redis's data generation as last seen by a heartbeat. */
+  private redisGeneration: string | undefined;
+  private readonly generationKey: string;
+  private readonly reporters: StoreReport[] = [];
   private closed = false;
-  private readonly subscriber: RedisClientLike & RedisSubscriberLike;
+  /** The pub/sub connection; on Cluster, a plain connection to the node owning the channel's slot, made once known. */
+  private subscriber: (RedisClientLike & RedisSubscriberLike) | undefined;
+  /** Cluster: sharded pub/sub (SSUBSCRIBE/SPUBLISH) in the channel's slot. */
+  private readonly sharded: boolean;
+  /** When the current shard connection was made (Cluster), so a new one gets time to hear its first heartbeat. */
+  private shardSince = Date.now();
   private readonly deliveryWaitMs: number;
   /** The acknowledgement wait, which the plugin's store timeout must not count as slowness. */
   get confirmWaitMs(): number {
@@ -94,18 +128,34 @@ export class TieredStore implements CacheStore {
     if (!Number.isFinite(this.deliveryWaitMs) || this.deliveryWaitMs < 0) {
       throw new CacheConfigError("tieredStore.deliveryWaitMs", `must be a non-negative number of milliseconds, received: ${String(options.deliveryWaitMs)}`);
     }
-    this.subscriber = l2.client.duplicate();
-    this.subscribe();
+    this.heartbeatMs = milliseconds(options.heartbeatMs, "tieredStore.heartbeatMs", 100);
+    this.heartbeatDeadlineMs = milliseconds(options.heartbeatDeadlineMs, "tieredStore.heartbeatDeadlineMs", 300);
+    if (this.heartbeatDeadlineMs <= this.heartbeatMs) {
+      throw new CacheConfigError("tieredStore.heartbeatDeadlineMs", `must be longer than heartbeatMs (${this.heartbeatMs}), received: ${this.heartbeatDeadlineMs}`);
+    }
+    this.generationKey = `${this.channel}:generation`;
+    this.sharded = l2.client.isCluster === true;
+    if (this.sharded && !/\{[^}]+\}/.test(this.channel)) {
+      throw new CacheConfigError("tieredStore.channel", `on Redis Cluster must carry the namespace's hash tag, as the keys do: "{<prefix>}:invalidate"; received: ${this.channel}`);
+    }
+    if (this.sharded) this.connectToShard();
+    else this.subscribe(l2.client.duplicate());
+    this.heartbeatTimer = setInterval(() => this.beat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
   }
 
-  /** True while invalidations are being received, i.e. while L1 serves hits. */
+  /** True while invalidations are being received in time, i.e. while L1 serves hits. */
   get l1Live(): boolean {
-    return this.live;
+    return this.isServing(Date.now());
+  }
+
+  reportTo(report: StoreReport): void {
+    this.reporters.push(report);
   }
 
   lookupNow(request: LookupRequest): LookupResult | undefined {
-    if (!this.live) return undefined;
     const now = Date.now();
+    if (!this.isServing(now)) return undefined;
     const entry = this.table.get(request.key, now);
     if (entry === undefined) return undefined;
     const stamps = request.stamps;
@@ -184,8 +234,20 @@ export class TieredStore implements CacheStore {
     let timer: NodeJS.Timeout | undefined;
     try {
       delivery.expected = await publish(id);
+      if (waits && delivery.expected === 0 && this.subscribed) {
+        // Not even this process's own subscription got it: it listens on a node that no longer owns the channel
+        // (Cluster, the slot moved). Readers there serve L1 until their heartbeat deadline; say so.
+        const error = new CacheDeliveryError(this.channel, 1, 1);
+        for (const report of this.reporters) report(error, { operation: "invalidate" });
+        return;
+      }
       if (!waits || delivery.acknowledged >= delivery.expected) return;
       await Promise.race([confirmed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deliveryWaitMs)))]);
+      const missing = delivery.expected - delivery.acknowledged;
+      if (missing > 0) {
+        const error = new CacheDeliveryError(this.channel, delivery.expected, missing);
+        for (const report of this.reporters) report(error, { operation: "invalidate" });
+      }
     } finally {
       clearTimeout(timer);
       this.deliveries.delete(id);
@@ -200,45 +262,147 @@ export class TieredStore implements CacheStore {
     if (delivery.acknowledged >= delivery.expected) delivery.done();
   }
 
+  ping(): Promise<void> {
+    return this.l2.ping();
+  }
+
   release(key: string, lease: string): Promise<void> {
     return this.l2.release(key, lease);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeatTimer);
     this.goDown();
+    // QUIT waits for Redis's answer, which a frozen or partitioned server never sends.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((resolve) => (timer = setTimeout(resolve, 1_000)));
     try {
-      await this.subscriber.quit();
+      if (this.subscriber) await Promise.race([this.subscriber.quit(), late]);
     } catch {
-      this.subscriber.disconnect();
+      // Disconnected below either way.
+    } finally {
+      clearTimeout(timer);
+      this.subscriber?.disconnect();
     }
   }
 
-  private subscribe(): void {
-    const subscriber = this.subscriber;
-    const acks = `${this.channel}:ack:${this.instance}`;
-    subscriber.on("message", (channel, message) => {
-      if (channel === acks) return this.acknowledge(message);
+  /**
+   * Cluster: subscribes with a plain connection to the primary that owns the channel's slot, where every
+   * process's SPUBLISH of this namespace lands, so the receiver count each publish returns is complete and
+   * heartbeats travel the same connection as invalidations. If the slot moves, heartbeats stop arriving: L1 lapses
+   * after the deadline and the store reconnects to the slot's new owner after twice that.
+   */
+  private connectToShard(): void {
+    const cluster = this.l2.client as unknown as ClusterLike;
+    const attempt = async () => {
+      await new Promise<void>((resolve) => (cluster.refreshSlotsCache ? cluster.refreshSlotsCache(() => resolve()) : resolve()));
+      const slot = Number(await cluster.cluster("KEYSLOT", this.channel));
+      const owner = cluster.slots?.[slot]?.[0];
+      const node = cluster.nodes("master").find((one) => `${one.options.host}:${one.options.port}` === owner);
+      if (node === undefined) throw new Error(`no primary owns slot ${slot} yet`);
+      if (this.closed) return;
+      const subscriber = node.duplicate({ lazyConnect: false });
+      this.shardSince = Date.now();
+      this.subscribe(subscriber);
+    };
+    const retry = () => {
+      if (!this.closed) setTimeout(() => attempt().catch(retry), 100).unref();
+    };
+    attempt().catch(retry);
+  }
+
+  /** Sends the next heartbeat (one in flight at a time, unless it is overdue), and lapses L1 when it is overdue. */
+  private beat(): void {
+    const now = Date.now();
+    this.isServing(now);
+    if (this.closed) return;
+    if (this.sharded && this.subscriber && now - Math.max(this.beatSentAt, this.shardSince) > 2 * this.heartbeatDeadlineMs) {
+      // Heartbeats stopped arriving on the shard connection: the slot may have moved. Reconnect to its owner now.
+      this.shardSince = now;
+      const old = this.subscriber;
+      this.subscriber = undefined;
+      this.goDown();
+      old.disconnect();
+      this.connectToShard();
+      return;
+    }
+    if (!this.subscribed) return;
+    if (this.beatInFlight && now - this.beatStartedAt < this.heartbeatDeadlineMs) return;
+    this.beatInFlight = true;
+    this.beatStartedAt = now;
+    const done = () => {
+      this.beatInFlight = false;
+    };
+    this.l2.heartbeat(this.generationKey, this.nextMessageId(), this.acks, `~${now}`).then(done, done);
+  }
+
+  /** A heartbeat this process sent at `sentAt` arrived: everything published before it has been applied. */
+  private heartbeatArrived(sentAt: number, generation: string): void {
+    if (generation !== this.redisGeneration) {
+      // Redis lost its data (or this is the first heartbeat): L1 must not outlive what Redis forgot.
+      if (this.redisGeneration !== undefined) this.lapse();
+      this.redisGeneration = generation;
+    }
+    if (sentAt > this.beatSentAt) this.beatSentAt = sentAt;
+    if (this.subscribed && !this.serving && Date.now() - this.beatSentAt <= this.heartbeatDeadlineMs) this.serving = true;
+  }
+
+  /** Whether L1 may answer now; lapses it once the newest heartbeat is older than the deadline. */
+  private isServing(now: number): boolean {
+    if (!this.serving) return false;
+    if (now - this.beatSentAt <= this.heartbeatDeadlineMs) return true;
+    this.lapse();
+    return false;
+  }
+
+  private get acks(): string {
+    return `${this.channel}:ack:${this.instance}`;
+  }
+
+  private subscribe(subscriber: RedisClientLike & RedisSubscriberLike): void {
+    this.subscriber = subscriber;
+    const acks = this.acks;
+    const onMessage = (channel: string, message: string) => {
+      if (channel === acks) {
+        if (!message.startsWith("~")) return this.acknowledge(message);
+        const newline = message.indexOf("\n");
+        return this.heartbeatArrived(Number(message.slice(1, newline)), message.slice(newline + 1));
+      }
       if (channel !== this.channel) return;
       const [id, ...stamps] = message.split("\n");
       this.invalidate(stamps);
       // Tell the writer this process no longer serves what the message invalidated.
       const writer = id!.slice(id!.indexOf("@") + 1);
       if (writer === this.instance) this.acknowledge(id!);
-      else this.l2.client.publish?.(`${this.channel}:ack:${writer}`, id!).catch(() => {});
-    });
+      else this.l2.publish(`${this.channel}:ack:${writer}`, id!, this.generationKey).catch(() => {});
+    };
+    subscriber.on(this.sharded ? "smessage" : "message", onMessage);
+    // A replaced connection (Cluster: the slot moved) no longer speaks for this store.
+    const current = () => !this.closed && this.subscriber === subscriber;
     const up = () => {
-      if (this.closed) return;
+      if (!current()) return;
       // Subscribing again is harmless and makes sure the channel is live before L1 serves anything.
-      subscriber.subscribe(this.channel, acks).then(
+      const subscribing = this.sharded ? subscriber.ssubscribe!(this.channel, acks) : subscriber.subscribe(this.channel, acks);
+      subscribing.then(
         () => {
-          if (!this.closed) this.live = true;
+          if (!current()) return;
+          this.subscribed = true;
+          // L1 serves once a heartbeat sent from now on comes back.
+          this.beatInFlight = false;
+          this.beat();
         },
-        () => this.goDown(),
+        () => {
+          if (current()) this.goDown();
+        },
       );
     };
     subscriber.on("ready", up);
-    for (const event of ["close", "end", "reconnecting"] as const) subscriber.on(event, () => this.goDown());
+    for (const event of ["close", "end", "reconnecting"] as const) {
+      subscriber.on(event, () => {
+        if (current()) this.goDown();
+      });
+    }
     // Errors surface as close/reconnecting; without a listener ioredis would print them.
     subscriber.on("error", () => {});
     if (subscriber.status === "ready") up();
@@ -246,7 +410,13 @@ export class TieredStore implements CacheStore {
 
   /** The subscription is down: messages may be lost, so forget everything L1 knows. */
   private goDown(): void {
-    this.live = false;
+    this.subscribed = false;
+    this.lapse();
+  }
+
+  /** Stops serving L1 and forgets it; answers already in flight will not be learned. */
+  private lapse(): void {
+    this.serving = false;
     this.generation++;
     this.mirror.clear();
     this.table.clear();
@@ -266,7 +436,7 @@ export class TieredStore implements CacheStore {
 
   /** Whether an answer to a request sent at `sentAt` may still be believed about these stamps. */
   private trusts(stamps: readonly string[], sentAt: number, generation: number): boolean {
-    if (!this.live || generation !== this.generation || sentAt < this.trustFrom) return false;
+    if (!this.isServing(Date.now()) || generation !== this.generation || sentAt < this.trustFrom) return false;
     for (const stamp of stamps) if ((this.invalidatedAt.get(stamp) ?? 0) > sentAt) return false;
     return true;
   }
@@ -285,4 +455,20 @@ export class TieredStore implements CacheStore {
       this.table.set(request.key, tokens, answer.fence, answer.value, now + (answer.freshForMs ?? 0), now + answer.lifeMs, answer.loadMs ?? 0);
     }
   }
+}
+
+/** The parts of an ioredis `Cluster` the tiered store uses to find the node of its sharded channel. */
+interface ClusterLike {
+  cluster(subcommand: "KEYSLOT", key: string): Promise<unknown>;
+  readonly slots?: string[][];
+  refreshSlotsCache?(callback: () => void): void;
+  nodes(role: "master"): { options: { host?: string; port?: number }; duplicate(override: object): RedisClientLike & RedisSubscriberLike }[];
+}
+
+function milliseconds(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new CacheConfigError(field, `must be a positive number of milliseconds, received: ${String(value)}`);
+  }
+  return value;
 }

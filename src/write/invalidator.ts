@@ -28,7 +28,16 @@ export class Invalidator {
     private readonly store: GuardedStore,
     private readonly prefix: string,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    // The store answers again (its circuit closed): apply what is pending now rather than at the next backoff.
+    store.onRecovered(() => {
+      if (this.failed.size === 0) return;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.retryDelayMs = retryFirstMs;
+      void this.retry();
+    });
+  }
 
   /** True while some invalidation has not reached the store. */
   get degraded(): boolean {

@@ -239,7 +239,8 @@ describe("Redis unreachable from the start", () => {
       expect(await within(prisma.user.findUnique({ where: { id: user.id } }))).toStrictEqual(user);
     }
     expect(bed.selects()).toBe(20);
-    expect(stats(prisma).errors).toBeGreaterThanOrEqual(20);
+    // The first failures are reported; then the circuit breaker opens (reported too) and later reads skip Redis.
+    expect(stats(prisma).errors).toBeGreaterThanOrEqual(3);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]?.[0])).toContain("[prisma-cache-plugin]");
   });

@@ -6,7 +6,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createConnection, createServer } from "node:net";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
 import { inject } from "vitest";
 
@@ -56,6 +58,8 @@ export interface RedisServer {
   /** `redis://127.0.0.1:<port>`; stays the same across `restart()`. */
   url: string;
   port: number;
+  /** The running process's id (changes on restart); undefined while stopped. */
+  readonly pid: number | undefined;
   /** Stops the server and waits for the process to exit. Safe to call twice. */
   stop(): Promise<void>;
   /** Stops the server if it runs and starts an empty one on the same port, resolving once it answers PING. */
@@ -64,6 +68,8 @@ export interface RedisServer {
   pause(): void;
   /** Thaws a paused process (SIGCONT). */
   resume(): void;
+  /** Kills the process at once (SIGKILL), as a crash would, and waits for it to exit. */
+  kill(): Promise<void>;
 }
 
 /** Options for `startRedisServer`. */
@@ -72,6 +78,10 @@ export interface StartRedisServerOptions {
   startTimeoutMs?: number;
   /** Extra `redis-server` arguments, e.g. `["--maxmemory", "1mb"]`. */
   args?: string[];
+  /** A fixed port (a test's private range) instead of a free one. */
+  port?: number;
+  /** Working directory (dump files, cluster config). @default a fresh temp dir */
+  dir?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -90,13 +100,14 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
 
   // The free port is found by binding port 0 and releasing it, so another process can take it before
   // redis-server binds; a few fresh ports make that race harmless.
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "redis-")));
   let port = 0;
   let child: ChildProcess | undefined;
   let lastError: unknown;
   for (let attempt = 0; attempt < 3 && !child; attempt++) {
-    port = await freePort();
+    port = options.port ?? (await freePort());
     try {
-      child = await spawnRedis(port, extraArgs, startTimeoutMs);
+      child = await spawnRedis(port, extraArgs, startTimeoutMs, dir);
     } catch (error) {
       lastError = error;
     }
@@ -112,10 +123,13 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return current?.pid;
+    },
     stop,
     restart: async () => {
       await stop();
-      current = await spawnRedis(port, extraArgs, startTimeoutMs);
+      current = await spawnRedis(port, extraArgs, startTimeoutMs, dir);
     },
     pause: () => {
       if (!current) throw new Error(`redis-server on port ${port} is not running; cannot pause it.`);
@@ -124,12 +138,20 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
     resume: () => {
       current?.kill("SIGCONT");
     },
+    kill: async () => {
+      const proc = current;
+      current = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = once(proc, "exit");
+      proc.kill("SIGKILL");
+      await exited;
+    },
   };
 }
 
 /** Spawns `redis-server` on `port` and waits until it answers PING, or kills it and throws with its output. */
-async function spawnRedis(port: number, extraArgs: string[], startTimeoutMs: number): Promise<ChildProcess> {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmpdir(), ...extraArgs];
+async function spawnRedis(port: number, extraArgs: string[], startTimeoutMs: number, dir: string): Promise<ChildProcess> {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extraArgs];
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   child.once("exit", () => running.delete(child));
