@@ -8,14 +8,15 @@
  * REDIS_URL (default redis://127.0.0.1:6379), BENCH_PROPAGATION_ROUNDS (default 200).
  */
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import { cacheSchema } from "../generated/cache/index.ts";
 import { cachePlugin, memoryStore, redisStore, type TieredStoreOptions, tieredStore } from "../src/index.ts";
-import { createTestDatabase } from "../test/support/database.ts";
+import pg from "pg";
+import { databaseUrlFor, dropDatabase, withClient } from "../test/support/database.ts";
 import { ensureTemplateDatabase } from "../test/support/global-setup.ts";
 import { waitFor } from "../test/support/poll.ts";
 import { createTestClient } from "../test/support/prisma.ts";
 import { captureSubscribers, formatPropagation, measurePropagation } from "../test/support/propagation.ts";
-import { createRedis, deleteKeysWithPrefix } from "../test/support/redis.ts";
 
 const SERVER_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -23,7 +24,9 @@ const ROUNDS = Number(process.env.BENCH_PROPAGATION_ROUNDS ?? 200);
 
 async function main(): Promise<void> {
   const template = await ensureTemplateDatabase(SERVER_URL);
-  const db = await createTestDatabase({ serverUrl: SERVER_URL, template, prefix: "pcp_bench_propagation_" });
+  const name = `pcp_bench_propagation_${randomBytes(4).toString("hex")}`;
+  await withClient(SERVER_URL, (client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`));
+  const db = { url: databaseUrlFor(SERVER_URL, name), drop: () => dropDatabase(SERVER_URL, name) };
   const closers: (() => Promise<void> | void)[] = [];
   const prefix = `bench_propagation_${randomBytes(4).toString("hex")}`;
   try {
@@ -33,14 +36,15 @@ async function main(): Promise<void> {
       const namespace = `${prefix}_${deliveryWaitMs ?? "default"}`;
       const instance = (tiered: Partial<TieredStoreOptions>) => {
         const base = createTestClient({ url: db.url });
-        const redis = createRedis(REDIS_URL);
+        const redis = new Redis(REDIS_URL);
         const subscribers = captureSubscribers(redis);
         const store = tieredStore({ l1: memoryStore({ maxEntries: 1_000 }), l2: redisStore({ client: redis }), channel, ...tiered });
         const prisma = base.prisma.$extends(cachePlugin({ schema: cacheSchema, store, prefix: namespace, timeoutMs: 2_000 }));
         closers.push(async () => {
           await store.close();
           await base.close();
-          await deleteKeysWithPrefix(redis, namespace);
+          const keys = await redis.keys(`{${namespace}}*`);
+          if (keys.length > 0) await redis.unlink(...keys);
           redis.disconnect();
         });
         return { prisma, store, subscribers };

@@ -18,6 +18,7 @@ import { Serializer } from "../src/read/serializer.ts";
 import { ensureTemplateDatabase } from "../test/support/global-setup.ts";
 import { createCountingAdapter, type CountingAdapter } from "../test/support/sql-counter.ts";
 import { check } from "../test/support/coherence-checker.ts";
+import { waitFor } from "../test/support/poll.ts";
 
 // The built package, as users run it (npm run bench builds it first); BENCH_SRC=1 measures the sources instead.
 // The specifier is a variable so that type-checking does not need a build.
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     const ids = await seed(base);
     const viaRedis = cached(redisStore({ client: redis }), "redis");
     const viaL1 = cached(tiered(`${prefix}:inv`), "l1");
-    await waitFor(() => stores.every((store) => store.l1Live));
+    await waitFor(() => stores.every((store) => store.l1Live), "the tiered stores' L1s live");
 
     const only = process.env.BENCH_ONLY; // e.g. BENCH_ONLY=4 runs the mixed workload alone
     if (!only || only === "1") await hotFindUnique(base, viaRedis, viaL1, redis, sql, roundTrips, ids[0]!);
@@ -274,8 +275,9 @@ async function mixedWorkload(
   const second = new PrismaClient({ adapter: secondSql.adapter });
   // Both instances' statements count: the second's are appended to the first counter's list.
   secondSql.statements.push = (...items: string[]) => sql.statements.push(...items);
-  const instances = [base, second].map((client) => client.$extends(cachePlugin({ schema: cacheSchema, store: tiered(`${prefix}:mixed`), prefix: `${prefix}_mixed` })));
-  await waitFor(() => true);
+  const mixedStores = [tiered(`${prefix}:mixed`), tiered(`${prefix}:mixed`)];
+  const instances = [base, second].map((client, i) => client.$extends(cachePlugin({ schema: cacheSchema, store: mixedStores[i]!, prefix: `${prefix}_mixed` })));
+  await waitFor(() => mixedStores.every((store) => store.l1Live), "the mixed workload's L1s live");
   const withPlugin = await run(
     "with the plugin (L1 + Redis, 2 instances)",
     instances.map((client) => ({
@@ -432,14 +434,6 @@ function zipfSampler(n: number, s: number): () => number {
     }
     return lo;
   };
-}
-
-async function waitFor(condition: () => boolean, deadlineMs = 5_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("bench: stores did not become ready");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 main().catch((error) => {

@@ -64,6 +64,20 @@ describe("Invalidator", () => {
     expect(metrics.snapshot().invalidations).toBe(1);
   });
 
+  it("counts an invalidation when the store applied it, not when it was attempted", async () => {
+    const store = controlledStore();
+    const { invalidator, metrics } = setup(store);
+    store.mode = "fail";
+    await invalidator.afterWrite(new Set(["m:User"]), undefined);
+    await invalidator.afterWrite(new Set(["m:Post"]), undefined);
+    expect(metrics.snapshot().invalidations).toBe(0);
+    store.mode = "ok";
+    await vi.advanceTimersByTimeAsync(100);
+    expect(invalidator.degraded).toBe(false);
+    // Both failed invalidations reached the store in one retry: each counts once.
+    expect(metrics.snapshot().invalidations).toBe(2);
+  });
+
   it("applies immediately inside a batch transaction, whose queries resolve after commit", async () => {
     const store = controlledStore();
     const { invalidator } = setup(store);

@@ -56,6 +56,10 @@ describe("resolveOptions", () => {
     });
   });
 
+  it("accepts schema: false, the choice of coarse invalidation", () => {
+    expect(resolveOptions({ schema: false }).schema).toBe(false);
+  });
+
   it("keeps the store, schema and onError it was given", () => {
     const store = memoryStore();
     const onError = () => {};

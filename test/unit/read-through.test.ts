@@ -430,6 +430,7 @@ describe("ReadThrough.read", () => {
     expect(await reads.read(read, db)).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
     expect(errors.map((e) => e.context)).toEqual([{ operation: "decode", model: "User", key: read.key }]);
+    expect((errors[0]!.error as CacheError).code).toBe("DECODE_FAILED");
     expect(await reads.read(read, db)).toMatchObject({ id: 1 });
     expect(db.calls).toBe(1);
   });

@@ -48,6 +48,22 @@ describe("encode / decode", () => {
     expect(back.float).toBe(0.30000000000000004);
   });
 
+  it("revives Decimals with the class its own client's Decimals have, each instance its own", () => {
+    // Another copy of decimal.js, as a second Prisma runtime (CJS beside ESM) would bring.
+    class OtherDecimal {
+      readonly toStringTag = "[object Decimal]";
+      constructor(private readonly text: string) {}
+      toString(): string {
+        return this.text;
+      }
+    }
+    const learning = new Serializer();
+    const encoded = learning.encode({ d: new OtherDecimal("1.5") });
+    expect((learning.decode(encoded) as { d: unknown }).d).toBeInstanceOf(OtherDecimal);
+    // A serializer that never saw that class (another plugin instance) keeps the runtime's.
+    expect((new Serializer().decode(encoded) as { d: unknown }).d).toBeInstanceOf(RuntimeDecimal);
+  });
+
   it("revives Decimals with the runtime's Decimal class", () => {
     const back = roundTrip({ d: new RuntimeDecimal("-0.5") });
     expect(back.d).toBeInstanceOf(RuntimeDecimal);
