@@ -59,6 +59,7 @@ export class ProgramGenerator {
   private readonly rows = new Map<string, Row[]>();
   private serial = 1000;
   private readonly recentReads: Call[] = [];
+  private readonly invalid = new Set<Call>();
 
   constructor(
     private readonly dm: Datamodel,
@@ -87,7 +88,7 @@ export class ProgramGenerator {
   operation(): Op | undefined {
     const f = this.features;
     const r = this.rng.next();
-    if (r < 0.5) return this.readOp();
+    if (r < 0.55) return this.readOp();
     const model = this.rng.pick(this.dm.models);
     const writes: [boolean, () => Op | undefined][] = [
       [f.creates, () => this.create(model, "create")],
@@ -112,23 +113,24 @@ export class ProgramGenerator {
       const calls: Call[] = [];
       const size = this.rng.int(2, 5);
       for (let i = 0; i < size; i++) {
-        const call = this.readCall(this.rng.chance(0.7));
+        const call = this.readCall(this.rng.chance(0.7), this.features.invalidArgsInBursts);
         if (call) calls.push(call);
       }
       return calls.length > 0 ? { kind: "burst", calls } : undefined;
     }
-    const call = this.readCall(false);
+    const call = this.readCall(false, true);
     return call ? { kind: "read", call } : undefined;
   }
 
   /** A read: often a repeat of a recent one (so that hits happen and re-reads see writes), else a new one. */
-  private readCall(preferUnique: boolean): Call | undefined {
-    if (this.recentReads.length > 0 && this.rng.chance(0.5)) {
-      const call = this.rng.pick(this.recentReads);
+  private readCall(preferUnique: boolean, invalidOk: boolean): Call | undefined {
+    const recent = invalidOk ? this.recentReads : this.recentReads.filter((call) => !this.invalid.has(call));
+    if (recent.length > 0 && this.rng.chance(0.6)) {
+      const call = this.rng.pick(recent);
       if (this.features.reorderedRepeats && this.rng.chance(0.2)) return { ...call, args: reorderProjection(call.args, this.rng) };
       return call;
     }
-    const call = this.newRead(preferUnique);
+    const call = this.newRead(preferUnique, invalidOk);
     if (call) {
       this.recentReads.push(call);
       if (this.recentReads.length > 40) this.recentReads.splice(this.rng.int(0, 39), 1);
@@ -136,10 +138,14 @@ export class ProgramGenerator {
     return call;
   }
 
-  private newRead(preferUnique: boolean): Call | undefined {
+  private newRead(preferUnique: boolean, invalidOk: boolean): Call | undefined {
     const f = this.features;
     const model = this.rng.pick(this.dm.models);
-    if (f.invalidArgs && this.rng.chance(0.03)) return this.invalidRead(model);
+    if (f.invalidArgs && invalidOk && this.rng.chance(0.03)) {
+      const call = this.invalidRead(model);
+      this.invalid.add(call);
+      return call;
+    }
     const methods: [boolean, ReadMethod][] = [
       [f.findUnique, "findUnique"],
       [f.findUnique, "findUniqueOrThrow"],
@@ -198,7 +204,7 @@ export class ProgramGenerator {
     } else {
       Object.assign(where, this.missingUniqueWhere(model));
     }
-    if (this.features.uniqueWithFilters && this.rng.chance(0.3)) {
+    if (this.features.uniqueShapedFindFirstWithFilters && this.rng.chance(0.3)) {
       const extra = this.scalarCondition(model, row);
       if (extra) Object.assign(where, extra);
     }
@@ -241,7 +247,7 @@ export class ProgramGenerator {
     }
     if (this.features.select && this.rng.chance(0.3)) {
       const select: Data = { _all: true };
-      for (const field of this.rng.some(model.scalars, 2)) select[field.name] = true;
+      for (const field of this.fieldsOf(model.scalars, 2)) select[field.name] = true;
       args.select = select;
     }
     return args;
@@ -252,11 +258,11 @@ export class ProgramGenerator {
     if (this.rng.chance(0.6)) args.where = this.where(model, 0);
     const numeric = model.scalars.filter((s) => NUMERIC.has(s.type) && !s.isList);
     const orderable = model.scalars.filter((s) => ORDERABLE.has(s.type) && !s.isList);
-    args._count = this.rng.chance(0.5) ? true : { _all: true, ...Object.fromEntries(this.rng.some(model.scalars, 2).map((s) => [s.name, true])) };
-    if (numeric.length > 0 && this.rng.chance(0.6)) args._sum = selectOf(this.rng.some(numeric, 2, 1));
-    if (numeric.length > 0 && this.rng.chance(0.4)) args._avg = selectOf(this.rng.some(numeric, 2, 1));
-    if (orderable.length > 0 && this.rng.chance(0.5)) args._min = selectOf(this.rng.some(orderable, 2, 1));
-    if (orderable.length > 0 && this.rng.chance(0.5)) args._max = selectOf(this.rng.some(orderable, 2, 1));
+    args._count = this.rng.chance(0.5) ? true : { _all: true, ...Object.fromEntries(this.fieldsOf(model.scalars, 2).map((s) => [s.name, true])) };
+    if (numeric.length > 0 && this.rng.chance(0.6)) args._sum = selectOf(this.fieldsOf(numeric, 2, 1));
+    if (numeric.length > 0 && this.rng.chance(0.4)) args._avg = selectOf(this.fieldsOf(numeric, 2, 1));
+    if (orderable.length > 0 && this.rng.chance(0.5)) args._min = selectOf(this.fieldsOf(orderable, 2, 1));
+    if (orderable.length > 0 && this.rng.chance(0.5)) args._max = selectOf(this.fieldsOf(orderable, 2, 1));
     if (this.features.pagination && this.rng.chance(0.2)) {
       args.take = this.rng.int(1, 3);
       args.orderBy = this.pkOrder(model);
@@ -267,13 +273,13 @@ export class ProgramGenerator {
   private groupByArgs(model: Model): Call | undefined {
     const groupable = model.scalars.filter((s) => ORDERABLE.has(s.type) || s.kind === "enum");
     if (groupable.length === 0) return undefined;
-    const by = this.rng.some(groupable, 2, 1).map((s) => s.name);
+    const by = this.fieldsOf(groupable, 2, 1).map((s) => s.name);
     const args: Data = { by };
     if (this.rng.chance(0.5)) args.where = this.where(model, 0);
     args._count = this.rng.chance(0.5) ? true : { _all: true };
     const numeric = model.scalars.filter((s) => NUMERIC.has(s.type) && !s.isList);
-    if (numeric.length > 0 && this.rng.chance(0.5)) args._sum = selectOf(this.rng.some(numeric, 1, 1));
-    if (numeric.length > 0 && this.rng.chance(0.3)) args._max = selectOf(this.rng.some(numeric, 1, 1));
+    if (numeric.length > 0 && this.rng.chance(0.5)) args._sum = selectOf(this.fieldsOf(numeric, 1, 1));
+    if (numeric.length > 0 && this.rng.chance(0.3)) args._max = selectOf(this.fieldsOf(numeric, 1, 1));
     args.orderBy = by.map((name) => ({ [name]: this.rng.pick(["asc", "desc"]) }));
     if (this.features.pagination && this.rng.chance(0.3)) args.take = this.rng.int(1, 3);
     if (this.features.pagination && this.rng.chance(0.2)) args.skip = this.rng.int(0, 2);
@@ -389,7 +395,7 @@ export class ProgramGenerator {
   private orderBy(model: Model, depth: number): unknown {
     const orderable = model.scalars.filter((s) => (ORDERABLE.has(s.type) || s.kind === "enum") && !s.isList);
     const terms: unknown[] = [];
-    for (const field of this.rng.some(orderable, 2, 1)) {
+    for (const field of this.fieldsOf(orderable, 2, 1)) {
       const direction = this.rng.pick(["asc", "desc"]);
       terms.push({ [field.name]: !field.isRequired && this.rng.chance(0.3) ? { sort: direction, nulls: this.rng.pick(["first", "last"]) } : direction });
     }
@@ -420,14 +426,14 @@ export class ProgramGenerator {
     if (r < 0.92 && f.select) return { select: this.select(model, depth) };
     if (f.omit) {
       const omittable = model.scalars.filter((s) => !s.isId);
-      if (omittable.length > 0) return { omit: Object.fromEntries(this.rng.some(omittable, 2, 1).map((s) => [s.name, true])) };
+      if (omittable.length > 0) return { omit: Object.fromEntries(this.fieldsOf(omittable, 2, 1).map((s) => [s.name, true])) };
     }
     return {};
   }
 
   private include(model: Model, depth: number): Data {
     const include: Data = {};
-    for (const relation of this.rng.some(model.relations, 3, 1)) include[relation.field] = this.nestedRead(relation, depth);
+    for (const relation of this.fieldsOf(model.relations, 3, 1)) include[relation.field] = this.nestedRead(relation, depth);
     const lists = model.relations.filter((r) => r.isList);
     if (this.features.relationCount && lists.length > 0 && this.rng.chance(0.3)) include._count = this.countSelect(lists);
     return include;
@@ -435,9 +441,9 @@ export class ProgramGenerator {
 
   private select(model: Model, depth: number): Data {
     const select: Data = {};
-    for (const field of this.rng.some(model.scalars, 4, 1)) select[field.name] = true;
+    for (const field of this.fieldsOf(model.scalars, 4, 1)) select[field.name] = true;
     if (depth < MAX_DEPTH && model.relations.length > 0 && this.rng.chance(0.4)) {
-      for (const relation of this.rng.some(model.relations, 2, 1)) select[relation.field] = this.nestedRead(relation, depth);
+      for (const relation of this.fieldsOf(model.relations, 2, 1)) select[relation.field] = this.nestedRead(relation, depth);
     }
     const lists = model.relations.filter((r) => r.isList);
     if (this.features.relationCount && lists.length > 0 && this.rng.chance(0.2)) select._count = this.countSelect(lists);
@@ -447,7 +453,7 @@ export class ProgramGenerator {
   private countSelect(lists: Relation[]): unknown {
     if (this.rng.chance(0.3)) return true;
     const select: Data = {};
-    for (const relation of this.rng.some(lists, 2, 1)) {
+    for (const relation of this.fieldsOf(lists, 2, 1)) {
       select[relation.field] = this.rng.chance(0.6) ? true : { where: this.where(this.dm.model(relation.model), MAX_DEPTH) };
     }
     return { select };
@@ -790,6 +796,10 @@ export class ProgramGenerator {
 
   // ---------------------------------------------------------------- rows and values
 
+  private fieldsOf<T>(items: readonly T[], max?: number, min?: number): T[] {
+    return inOrder(this.rng.some(items, max, min), items, this.features.reorderedRepeats);
+  }
+
   private value(field: ScalarField, unique: boolean): unknown {
     return scalarValue(field, this.rng, this.dm, this.serial++, unique);
   }
@@ -850,6 +860,11 @@ export class ProgramGenerator {
     if (unique.fields.length === 1) return { [unique.fields[0]!]: values[0] };
     return { [unique.name]: Object.fromEntries(unique.fields.map((field, i) => [field, values[i]])) };
   }
+}
+
+/** `rng.some`, kept in schema order unless key order is fuzzed too (see F1 in FINDINGS.md). */
+function inOrder<T>(picked: T[], all: readonly T[], free: boolean): T[] {
+  return free ? picked : [...picked].sort((a, b) => all.indexOf(a) - all.indexOf(b));
 }
 
 function selectOf(fields: ScalarField[]): Data {
