@@ -38,6 +38,7 @@ export interface FuzzResult {
   errorsCompared: number;
   writes: number;
   failedWrites: number;
+  prismaBatchDifferences: number;
   storeErrors: number;
   wallMs: number;
   failure?: { seed: number; repro: string; originalLength: number; shrunkLength: number; replays: number };
@@ -58,6 +59,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
     errorsCompared: 0,
     writes: 0,
     failedWrites: 0,
+    prismaBatchDifferences: 0,
     storeErrors: 0,
     wallMs: 0,
   };
@@ -91,6 +93,7 @@ function add(result: FuzzResult, report: RunReport, length: number): void {
   result.errorsCompared += report.errorsCompared;
   result.writes += report.writes;
   result.failedWrites += report.failedWrites;
+  result.prismaBatchDifferences += report.prismaBatchDifferences;
 }
 
 async function shrunkRepro(session: FuzzSession, ops: Op[], report: RunReport, seed: number, options: FuzzOptions): Promise<NonNullable<FuzzResult["failure"]>> {
@@ -123,6 +126,6 @@ export function summary(result: FuzzResult): string {
     `${result.target} / ${result.config}: ${result.programs} programs, ${result.operations} ops, ${result.reads} reads, ` +
     `${result.hits} hits (${pct(result.hits, result.reads)}), ${result.repeats} re-reads, ${result.changedAnswers} re-reads with a changed answer, ` +
     `${result.errorsCompared} errors compared, ${result.writes} writes (${result.failedWrites} rejected by Prisma), ` +
-    `${result.storeErrors} store errors, ${(result.wallMs / 1000).toFixed(1)} s`
+    `${result.prismaBatchDifferences} Prisma batch inconsistencies, ${result.storeErrors} store errors, ${(result.wallMs / 1000).toFixed(1)} s`
   );
 }

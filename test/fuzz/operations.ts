@@ -591,6 +591,14 @@ export class ProgramGenerator {
       if (choice === "create") data[relation.field] = { create: relation.isList && this.rng.chance(0.5) ? [made.data] : made.data };
       else data[relation.field] = { connectOrCreate: { where: this.uniqueWhere(target, existing ?? made.row, false), create: made.data } };
     }
+    // Prisma leaves Int autoincrement ids out of its checked inputs (those with relation objects on the key side).
+    const checked = model.relations.some((relation) => relation.from.length > 0 && data[relation.field] !== undefined);
+    for (const field of model.scalars) {
+      if (checked && field.isId && field.type === "Int" && field.defaultName === "autoincrement") {
+        delete data[field.name];
+        delete row[field.name];
+      }
+    }
     tracked.push([model, row]);
     return { data, row, tracked };
   }
@@ -825,7 +833,7 @@ export class ProgramGenerator {
 
   private track(rows: [Model, Row][]): void {
     for (const [model, row] of rows) {
-      if (model.primaryKey.fields.every((field) => row[field] !== undefined)) this.rows.get(model.name)!.push(row);
+      if (model.uniques.some((unique) => unique.fields.every((field) => row[field] !== undefined))) this.rows.get(model.name)!.push(row);
     }
   }
 

@@ -1,0 +1,20 @@
+/** The differential fuzzer on the "hub" schema (test/fuzz/schemas/hub): a model with 22 relations, BigInt ids, Bytes, Float, Json. */
+import { inject } from "vitest";
+import { cacheSchema } from "../../generated/fuzz/hub/cache/index.ts";
+import { Prisma, PrismaClient } from "../../generated/fuzz/hub/prisma/client.ts";
+import { defineFuzzSuite } from "./suite.ts";
+import { postgresTarget } from "./targets.ts";
+
+defineFuzzSuite("hub (Postgres)", {
+  seed: 4000,
+  target: () =>
+    postgresTarget({
+      name: "hub",
+      dmmfPath: new URL("../../generated/fuzz/hub/dmmf/dmmf.json", import.meta.url).pathname,
+      migrationsDir: new URL("./schemas/hub/migrations", import.meta.url).pathname,
+      cacheSchema,
+      PrismaClient,
+      nullValues: Prisma,
+      serverUrl: inject("databaseUrl"),
+    }),
+});
