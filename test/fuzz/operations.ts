@@ -91,7 +91,10 @@ export class ProgramGenerator {
     if (r < 0.55) return this.readOp();
     const model = this.rng.pick(this.dm.models);
     const writes: [boolean, () => Op | undefined][] = [
+      // Creates and updates twice as often as the rest: they are what changes answers without emptying tables.
       [f.creates, () => this.create(model, "create")],
+      [f.creates, () => this.create(model, "create")],
+      [f.updates, () => this.update(model)],
       [f.updates, () => this.update(model)],
       [f.upserts, () => this.upsert(model)],
       [f.deletes, () => this.delete(model)],
@@ -202,7 +205,13 @@ export class ProgramGenerator {
         for (const field of unique.fields) where[field] = this.spell(model, field, row[field]);
       }
     } else {
-      Object.assign(where, this.missingUniqueWhere(model));
+      const missing = this.missingUniqueWhere(model);
+      // A compound key as a field is not a findFirst filter (see compoundKeyInFindFirst): spell its fields out.
+      for (const [key, value] of Object.entries(missing)) {
+        if (unique.fields.length > 1 && key === unique.name && !this.features.compoundKeyInFindFirst) Object.assign(where, value);
+        else if (model.uniques.some((u) => u.fields.length > 1 && u.name === key) && !this.features.compoundKeyInFindFirst) Object.assign(where, value);
+        else where[key] = value;
+      }
     }
     if (this.features.uniqueShapedFindFirstWithFilters && this.rng.chance(0.3)) {
       const extra = this.scalarCondition(model, row);

@@ -1,9 +1,12 @@
 /**
  * Declares the fuzz tests of one target: one test per configuration, each failing on a discrepancy (with the shrunk
- * repro as its message) or when too few reads hit the cache or saw their answer change.
+ * repro as its message) or when no read hit the cache, and a last test failing when the configurations together had
+ * too few hits or too few re-reads whose answer had changed (a run that never hits, or whose writes never change an
+ * answer it re-reads, proves nothing about invalidation).
  *
- * Environment: FUZZ_MS (time per configuration, default 4000), FUZZ_SEED (replay one program), FUZZ_LENGTH
- * (operations per program, default 150), FUZZ_FEATURES (see features.ts), FUZZ_CONFIGS (comma-separated names).
+ * Environment: FUZZ_MS (time per configuration, default 2000; at least one program runs), FUZZ_SEED (replay one
+ * program), FUZZ_LENGTH (operations per program, default 100), FUZZ_FEATURES (see features.ts), FUZZ_CONFIGS
+ * (comma-separated names).
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -16,14 +19,14 @@ export interface SuiteOptions {
   target: () => Promise<FuzzTarget & { drop(): Promise<void> }>;
   /** A base seed, so that schemas do not all run the same seeds. */
   seed: number;
-  /** Minimum hits and changed answers per configuration (per default budget). */
+  /** Minimum hits and changed answers over all configurations (at the default budget). */
   minHits?: number;
   minChanged?: number;
 }
 
-const BUDGET_MS = Number(process.env.FUZZ_MS ?? 4_000);
+const BUDGET_MS = Number(process.env.FUZZ_MS ?? 2_000);
 const ONLY_SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : undefined;
-const LENGTH = Number(process.env.FUZZ_LENGTH ?? 150);
+const LENGTH = Number(process.env.FUZZ_LENGTH ?? 100);
 const ONLY_CONFIGS = process.env.FUZZ_CONFIGS?.split(",").map((s) => s.trim());
 
 export function defineFuzzSuite(name: string, options: SuiteOptions): void {
@@ -58,11 +61,17 @@ export function defineFuzzSuite(name: string, options: SuiteOptions): void {
         if (result.failure) {
           expect.fail(`The cached client differs from Prisma. Shrunk repro (${result.failure.replays} replays):\n${result.failure.repro}\n\n${summary(result)}`);
         }
-        // A run that never hits, or whose re-reads never follow a change, proves nothing about invalidation.
-        const scale = Math.min(1, BUDGET_MS / 4_000) * (ONLY_SEED !== undefined ? 0.3 : 1);
-        expect(result.hits, summary(result)).toBeGreaterThanOrEqual(Math.floor((options.minHits ?? 25) * scale));
-        expect(result.changedAnswers, summary(result)).toBeGreaterThanOrEqual(Math.floor((options.minChanged ?? 3) * scale));
+        expect(result.hits, summary(result)).toBeGreaterThan(0);
       });
+    });
+
+    it("hits and changed answers over all configurations", () => {
+      const hits = results.reduce((sum, r) => sum + r.hits, 0);
+      const changed = results.reduce((sum, r) => sum + r.changedAnswers, 0);
+      const scale = ONLY_SEED !== undefined || ONLY_CONFIGS ? 0.1 : 1;
+      const all = results.map(summary).join("\n");
+      expect(hits, all).toBeGreaterThanOrEqual(Math.floor((options.minHits ?? 100) * scale));
+      expect(changed, all).toBeGreaterThanOrEqual(Math.floor((options.minChanged ?? 20) * scale));
     });
   });
 }
