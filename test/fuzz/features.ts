@@ -125,10 +125,10 @@ export const DEFAULT_FEATURES: Features = {
   ...ALL_ON,
   // F1 (issue 8 item 10): a hit returns the key order of the call that filled the entry, not the caller's.
   reorderedRepeats: false,
-  // F2: two `findUnique({ where: {} })` in one tick make Prisma itself panic (PrismaClientRustPanicError); the
-  // cached client answers PrismaClientValidationError. Prisma's bug, but the cache changes the error.
-  invalidArgsInBursts: false,
-  // F3 (issue 8 item 3): with batch on, a unique-shaped findFirst is sent as findUnique: a compound key in its where
+  // F3 (issue 8 item 1): a unique lookup by another spelling of the stored value (upper-case uuid) outlives a delete
+  // or update of that row.
+  otherSpellings: false,
+  // F2 (issue 8 item 3): with batch on, a unique-shaped findFirst is sent as findUnique: a compound key in its where
   // is answered (null / P2025) where Prisma rejects it, and a filter on another unique field is rejected where
   // Prisma answers.
   compoundKeyInFindFirst: false,
