@@ -9,7 +9,7 @@ defineFuzzSuite("hub (Postgres)", {
   seed: 4000,
   // Slower programs (22-relation includes, cascades that empty tables) than the test bed's: fewer reads per budget.
   minHits: 60,
-  minChanged: 3,
+  minChanged: 2,
   target: () =>
     postgresTarget({
       name: "hub",

@@ -8,6 +8,8 @@ import { postgresTarget } from "./targets.ts";
 
 defineFuzzSuite("test bed (Postgres)", {
   seed: 1_000,
+  minHits: 80,
+  minChanged: 10,
   target: () =>
     postgresTarget({
       name: "test-bed",
