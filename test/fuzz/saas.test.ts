@@ -7,8 +7,9 @@ import { postgresTarget } from "./targets.ts";
 
 defineFuzzSuite("saas (Postgres)", {
   seed: 2000,
-  // Slower programs (wider rows, more rejected writes) than the test bed's: fewer reads per budget.
-  minHits: 60,
+  // Floors below what the first program of each configuration alone gives (51 hits, 56 changed answers), which
+  // is what runs when the machine is slow: the seeds are fixed, so that minimum is deterministic.
+  minHits: 40,
   minChanged: 20,
   target: () =>
     postgresTarget({
