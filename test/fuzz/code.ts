@@ -66,6 +66,6 @@ export function printOp(op: Op, provider: Provider, writer: string, reader: stri
     case "batch":
       return `await ${writer}.$transaction([\n${op.calls.map((call) => `  ${printCall(writer, call)},`).join("\n")}\n]);`;
     case "interactive":
-      return `await ${writer}.$transaction(async (tx) => {\n${op.calls.map((call) => `  await ${printCall("tx", call)};`).join("\n")}${op.rollback ? "\n  throw new Error(\"rollback\");" : ""}\n});`;
+      return `await ${writer}.$transaction(async (tx) => {\n${op.calls.map((call) => `  await ${printCall("tx", call)};`).join("\n")}${op.rollback ? '\n  throw new Error("rollback");' : ""}\n});`;
   }
 }

@@ -29,18 +29,16 @@ export function describeError(error: unknown): string {
 /** A short message for reports. */
 export function errorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n").filter((line) => line.trim() !== "").slice(-3).join(" ").slice(0, 300);
+  return message
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .slice(-3)
+    .join(" ")
+    .slice(0, 300);
 }
 
 export function isDecimal(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { toFixed?: unknown }).toFixed === "function" &&
-    "d" in value &&
-    "e" in value &&
-    "s" in value
-  );
+  return typeof value === "object" && value !== null && typeof (value as { toFixed?: unknown }).toFixed === "function" && "d" in value && "e" in value && "s" in value;
 }
 
 /** JSON text in which special types are tagged; object keys stay in their order. */

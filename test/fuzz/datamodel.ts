@@ -150,9 +150,7 @@ function buildModel(model: DmmfModelJson, all: DmmfModelJson[]): Model {
     .filter((field) => field.kind === "object")
     .map((field) => {
       const target = all.find((m) => m.name === field.type)!;
-      const back = target.fields.find(
-        (f) => f.kind === "object" && f.relationName === field.relationName && (target.name !== model.name || f.name !== field.name),
-      )!;
+      const back = target.fields.find((f) => f.kind === "object" && f.relationName === field.relationName && (target.name !== model.name || f.name !== field.name))!;
       const from = field.relationFromFields ?? [];
       const backFrom = back.relationFromFields ?? [];
       return {

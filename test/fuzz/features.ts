@@ -123,22 +123,18 @@ export const ALL_ON: Features = {
 /** What CI runs: everything except the families that expose a known, unfixed defect (see FINDINGS.md). */
 export const DEFAULT_FEATURES: Features = {
   ...ALL_ON,
-  // F1 (issue 8 item 10): a hit returns the key order of the call that filled the entry, not the caller's.
-  reorderedRepeats: false,
   // F3 (issue 8 item 1): a unique lookup by another spelling of the stored value (upper-case uuid) outlives a delete
   // or update of that row.
   otherSpellings: false,
-  // F2 (issue 8 item 3): with batch on, a unique-shaped findFirst is sent as findUnique: a compound key in its where
-  // is answered (null / P2025) where Prisma rejects it, and a filter on another unique field is rejected where
-  // Prisma answers.
-  compoundKeyInFindFirst: false,
-  uniqueShapedFindFirstWithFilters: false,
 };
 
 /** `DEFAULT_FEATURES` changed by `FUZZ_FEATURES` (`all`, `+name`, `-name`, comma-separated). */
 export function featuresFromEnv(spec: string | undefined, base: Features = DEFAULT_FEATURES): Features {
   const features = { ...base };
-  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (part === "all") {
       Object.assign(features, ALL_ON);
       continue;

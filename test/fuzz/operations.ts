@@ -11,15 +11,7 @@ import type { Features } from "./features.ts";
 import type { Rng } from "./random.ts";
 import { jsonValue, nullKind, otherSpelling, scalarValue } from "./values.ts";
 
-export type ReadMethod =
-  | "findUnique"
-  | "findUniqueOrThrow"
-  | "findFirst"
-  | "findFirstOrThrow"
-  | "findMany"
-  | "count"
-  | "aggregate"
-  | "groupBy";
+export type ReadMethod = "findUnique" | "findUniqueOrThrow" | "findFirst" | "findFirstOrThrow" | "findMany" | "count" | "aggregate" | "groupBy";
 
 export interface Call {
   model: string;
@@ -714,7 +706,7 @@ export class ProgramGenerator {
   private nestedUpdate(model: Model, row: Row, relation: Relation, target: Model, depth: number): unknown {
     const back = target.relations.find((r) => r.field === relation.back)!;
     const other = this.someRow(target);
-    const child = relation.isList ? this.childOf(row, relation, target) ?? other : other;
+    const child = relation.isList ? (this.childOf(row, relation, target) ?? other) : other;
     const choices: string[] = ["create", "update", "upsert"];
     if (other) choices.push("connect", "connectOrCreate");
     const owning = relation.from.length > 0;

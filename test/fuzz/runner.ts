@@ -3,16 +3,7 @@
  * The database and its clients come from a `FuzzTarget`, so the same runner serves every schema and provider.
  */
 import { Redis } from "ioredis";
-import {
-  cachePlugin,
-  memoryStore,
-  redisStore,
-  tieredStore,
-  type CachePluginOptions,
-  type CacheSchema,
-  type CacheStore,
-  type TieredStore,
-} from "../../src/index.ts";
+import { cachePlugin, memoryStore, redisStore, tieredStore, type CachePluginOptions, type CacheSchema, type CacheStore, type TieredStore } from "../../src/index.ts";
 import { type Provider, printCall, renderRaw } from "./code.ts";
 import { describeOutcome, errorMessage, settle, valueText, type Outcome } from "./compare.ts";
 import type { Datamodel } from "./datamodel.ts";
@@ -147,7 +138,17 @@ export class FuzzSession {
   }
 
   private async execute(ops: Op[], writer: AnyClient, reader: AnyClient, stopAtFirst: boolean): Promise<RunReport> {
-    const report: RunReport = { reads: 0, hits: 0, repeats: 0, changedAnswers: 0, errorsCompared: 0, writes: 0, failedWrites: 0, prismaBatchDifferences: 0, discrepancy: undefined };
+    const report: RunReport = {
+      reads: 0,
+      hits: 0,
+      repeats: 0,
+      changedAnswers: 0,
+      errorsCompared: 0,
+      writes: 0,
+      failedWrites: 0,
+      prismaBatchDifferences: 0,
+      discrepancy: undefined,
+    };
     const lastAnswer = new Map<string, string>();
     const plain = this.plain.prisma;
     for (let index = 0; index < ops.length; index++) {

@@ -18,7 +18,9 @@ export interface PostgresTargetOptions {
   migrationsDir: string;
   cacheSchema: CacheSchema;
   /** The generated `PrismaClient` class. */
-  PrismaClient: new (options: { adapter: PrismaPg }) => AnyClient;
+  PrismaClient: new (options: {
+    adapter: PrismaPg;
+  }) => AnyClient;
   nullValues: FuzzTarget["nullValues"];
   serverUrl: string;
 }
@@ -28,9 +30,7 @@ export async function postgresTarget(options: PostgresTargetOptions): Promise<Fu
   const database = await createTestDatabase({ template });
   const admin = new pg.Pool({ connectionString: database.url, max: 1 });
   admin.on("error", () => {});
-  const tables = (
-    await admin.query<{ name: string }>("SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'")
-  ).rows.map((row) => row.name);
+  const tables = (await admin.query<{ name: string }>("SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'")).rows.map((row) => row.name);
   const pools: pg.Pool[] = [];
   return {
     name: options.name,
