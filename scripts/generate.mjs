@@ -1,10 +1,16 @@
-// Runs `prisma generate` for the test bed, the demo and the benchmark.
+// Runs `prisma generate` for the test bed on every provider (Postgres, MySQL/MariaDB, SQLite), the demo and the
+// benchmark: each schema writes its client and its cacheSchema into its own folder under generated/.
 // `prisma generate` does not use the schema engine, but the CLI checks that one exists; where it cannot be
 // downloaded (offline machines, CI sandboxes) any existing file satisfies the check.
 import { spawnSync } from "node:child_process";
 
+/** The test bed's schemas: Postgres (prisma.config.ts's default) and its MySQL and SQLite variants. */
+const SCHEMAS = ["prisma/schema.prisma", "prisma/mysql/schema.prisma", "prisma/sqlite/schema.prisma"];
+
 const env = { ...process.env };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath;
 env.PRISMA_HIDE_UPDATE_MESSAGE ??= "1";
-const result = spawnSync("npx", ["prisma", "generate"], { stdio: "inherit", env });
-process.exit(result.status ?? 1);
+for (const schema of SCHEMAS) {
+  const result = spawnSync("npx", ["prisma", "generate", "--schema", schema], { stdio: "inherit", env });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
