@@ -1,18 +1,37 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * The integration files that run on every provider: they talk to the database only through Prisma (or raw SQL
+ * quoted per provider), so each one runs once per provider project below. The others (the test bed's own Postgres
+ * machinery, the package smoke test, store behaviour that no database changes) run on Postgres only.
+ */
+const PROVIDER_NEUTRAL = [
+  "bed-smoke",
+  "reads",
+  "writes",
+  "writes-nested",
+  "writes-cascade",
+  "writes-transactions",
+  "writes-raw",
+  "writes-coarse",
+  "batching",
+  "write-through",
+  "coherence",
+].map((name) => `test/integration/${name}.test.ts`);
+
+const integration = {
+  globalSetup: ["test/support/global-setup.ts"],
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
-      {
-        test: {
-          name: "integration",
-          include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["test/support/global-setup.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
-        },
-      },
+      { test: { name: "integration", include: ["test/integration/**/*.test.ts"], provide: { provider: "postgresql" }, ...integration } },
+      { test: { name: "integration-mysql", include: PROVIDER_NEUTRAL, provide: { provider: "mysql" }, ...integration } },
+      { test: { name: "integration-sqlite", include: PROVIDER_NEUTRAL, provide: { provider: "sqlite" }, ...integration } },
     ],
   },
 });
