@@ -17,10 +17,3 @@ export async function currentProvider(): Promise<Provider> {
   return inject("provider") ?? "postgresql";
 }
 
-/**
- * A quoted table or column name in the provider's SQL: backticks on MySQL, double quotes elsewhere. For raw-SQL
- * tests that run on every provider.
- */
-export function quoteIdentifier(provider: Provider, name: string): string {
-  return provider === "mysql" ? `\`${name.replace(/`/g, "``")}\`` : `"${name.replace(/"/g, '""')}"`;
-}
