@@ -3,9 +3,11 @@
  * Cascade). After the write resolves, cached reads of those rows are evicted too, transitively through cascades,
  * while reads of models no action reaches stay cached.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCacheBed, STORE_KINDS, type CacheBed } from "../support/cache-bed.ts";
 import { writeProbe, type WriteProbe } from "../support/write-probe.ts";
+
+const provider = inject("provider");
 
 describe.each(STORE_KINDS)("%s store: referential actions", (kind) => {
   let bed: CacheBed;
@@ -231,10 +233,16 @@ describe.each(STORE_KINDS)("%s store: referential actions", (kind) => {
   });
 
   describe("changing a referenced key (onUpdate Cascade)", () => {
+    // Negative keys: an explicit key above the sequence moves MySQL's AUTO_INCREMENT and SQLite's AUTOINCREMENT
+    // past it, so the next seeded row would take the key the following test picks.
     let nextKey = 1_000_000;
-    const freshKey = () => ++nextKey + (kind === "redis" ? 500_000 : 0);
+    const freshKey = () => -(++nextKey + (kind === "redis" ? 500_000 : 0));
 
-    it("a user's new id follows into Post.authorId, Comment.authorId, Profile.userId and User.invitedById", async () => {
+    // InnoDB applies ON UPDATE CASCADE to a self-referencing foreign key (User.invitedById, Category.parentId) as
+    // RESTRICT, so on MySQL these key changes fail in the database, with or without the cache.
+    const selfCascades = provider !== "mysql";
+
+    it.runIf(selfCascades)("a user's new id follows into Post.authorId, Comment.authorId, Profile.userId and User.invitedById", async () => {
       const { user, post, comment, invitee } = await seed(scope());
       const newId = freshKey();
       const postById = await probe.cache((db) => db.post.findUnique({ where: { id: post.id } }));
@@ -254,7 +262,7 @@ describe.each(STORE_KINDS)("%s store: referential actions", (kind) => {
       expect(await probe.expectFresh(userByEmail)).toMatchObject({ id: newId });
     });
 
-    it("a user's new id set through updateMany follows into Post.authorId", async () => {
+    it.runIf(selfCascades)("a user's new id set through updateMany follows into Post.authorId", async () => {
       const s = scope();
       const { post } = await seed(s);
       const newId = freshKey();
@@ -276,7 +284,7 @@ describe.each(STORE_KINDS)("%s store: referential actions", (kind) => {
       expect(await probe.expectFresh(links)).toMatchObject([{ postId: newId }]);
     });
 
-    it("a category's new id follows into its children's parentId", async () => {
+    it.runIf(selfCascades)("a category's new id follows into its children's parentId", async () => {
       const s = scope();
       const root = await bed.base.prisma.category.create({ data: { name: `${s}-root` } });
       const child = await bed.base.prisma.category.create({ data: { name: `${s}-child`, parentId: root.id } });

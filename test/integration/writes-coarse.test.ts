@@ -3,9 +3,10 @@
  * it invalidates coarsely (a write evicts every model related to the written one), says so once per plugin instance
  * with a console warning (unless `schema: false` chose it), and still never serves a read that a write has made stale.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { cachePlugin, memoryStore } from "../../src/index.ts";
 import { createCacheBed, STORE_KINDS, type CacheBed } from "../support/cache-bed.ts";
+import { dialect } from "../support/dialect.ts";
 import { writeProbe, type WriteProbe } from "../support/write-probe.ts";
 
 /** Cached client options without the schema: `createCacheBed` spreads them over `schema: cacheSchema`. */
@@ -193,9 +194,11 @@ describe.each(STORE_KINDS)("%s store without a schema", (kind) => {
     expect(await probe.expectFresh(byId)).toBeNull();
   });
 
-  it("a key change evicts cached reads of the rows that follow it (onUpdate Cascade)", async () => {
+  // InnoDB treats ON UPDATE CASCADE on a self-referencing key (User.invitedById) as RESTRICT: the key change fails
+  // on MySQL with or without the cache.
+  it.skipIf(inject("provider") === "mysql")("a key change evicts cached reads of the rows that follow it (onUpdate Cascade)", async () => {
     const { user, post } = await seed(scope());
-    const newId = 2_000_000 + post.id;
+    const newId = -(2_000_000 + post.id); // below the sequence: MySQL and SQLite move theirs past an explicit key
     const postById = await probe.cache((db) => db.post.findUnique({ where: { id: post.id } }));
     const profile = await probe.cache((db) => db.profile.findUnique({ where: { userId: newId } }));
 
@@ -210,7 +213,7 @@ describe.each(STORE_KINDS)("%s store without a schema", (kind) => {
     const userById = await probe.cache((db) => db.user.findUnique({ where: { id: user.id } }));
     const logById = await probe.cache((db) => db.auditLog.findUnique({ where: { id: log.id } }));
 
-    await bed.prisma.$executeRaw`UPDATE "User" SET name = ${"Raw"} WHERE id = ${user.id}`;
+    await bed.prisma.$executeRaw(dialect(bed.provider).sql`UPDATE "User" SET name = ${"Raw"} WHERE id = ${user.id}`);
     await bed.prisma.$executeRaw`UPDATE audit_logs SET action_name = ${"raw"} WHERE id = ${log.id}`;
 
     expect(await probe.expectFresh(userById)).toMatchObject({ name: "Raw" });

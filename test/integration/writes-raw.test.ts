@@ -4,9 +4,36 @@
  * reach); one naming no known table evicts everything; a `$queryRaw` that only reads evicts nothing.
  */
 import { Prisma } from "../../generated/prisma/client.ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCacheBed, STORE_KINDS, type CacheBed } from "../support/cache-bed.ts";
+import { dialect } from "../support/dialect.ts";
 import { writeProbe, type WriteProbe } from "../support/write-probe.ts";
+
+const provider = inject("provider");
+/** The statements below are written as on Postgres; `q` turns them into this provider's SQL. */
+const q = dialect(provider);
+
+/**
+ * Routines that write "User" without their caller naming the table: a function on Postgres, a procedure on MySQL,
+ * an INSTEAD OF trigger on a view on SQLite (which has no stored routines).
+ */
+const RENAME_EVERYONE = {
+  postgresql: {
+    create: [`CREATE FUNCTION rename_everyone(to_name text) RETURNS integer LANGUAGE sql AS $$ UPDATE "User" SET name = to_name RETURNING 1 $$`],
+    call: (name: string) => Prisma.sql`SELECT rename_everyone(${name})`,
+  },
+  mysql: {
+    create: ["CREATE PROCEDURE rename_everyone(to_name VARCHAR(191)) UPDATE `User` SET name = to_name"],
+    call: (name: string) => Prisma.sql`CALL rename_everyone(${name})`,
+  },
+  sqlite: {
+    create: [`CREATE VIEW everyone AS SELECT name FROM "User"`, `CREATE TRIGGER rename_everyone INSTEAD OF UPDATE ON everyone BEGIN UPDATE "User" SET name = NEW.name; END`],
+    call: (name: string) => Prisma.sql`UPDATE everyone SET name = ${name}`,
+  },
+}[provider];
+
+/** audit_logs qualified by its schema (Postgres), database (MySQL) or attached database (SQLite). */
+const qualifiedAuditLogs = (database: string) => (provider === "mysql" ? `\`${database}\`.\`audit_logs\`` : provider === "sqlite" ? `main."audit_logs"` : `public."audit_logs"`);
 
 describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
   let bed: CacheBed;
@@ -18,8 +45,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     // A generous store timeout: a lookup that times out under load goes to the database and would read as a miss.
     bed = await createCacheBed(kind, { timeoutMs: 5_000 });
     probe = writeProbe(bed);
-    // A function that writes "User" without its caller naming the table.
-    await bed.base.prisma.$executeRawUnsafe(`CREATE FUNCTION rename_everyone(to_name text) RETURNS integer LANGUAGE sql AS $$ UPDATE "User" SET name = to_name RETURNING 1 $$`);
+    for (const statement of RENAME_EVERYONE.create) await bed.base.prisma.$executeRawUnsafe(statement);
   });
   afterAll(() => bed?.close());
 
@@ -37,7 +63,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const list = await probe.cache((db) => db.user.findMany({ where: { email: { startsWith: s } } }));
     const tagById = await probe.cache((db) => db.tag.findUnique({ where: { id: tag.id } }));
 
-    const changed = await bed.prisma.$executeRaw`UPDATE "User" SET name = ${"After"} WHERE id = ${user.id}`;
+    const changed = await bed.prisma.$executeRaw(q.sql`UPDATE "User" SET name = ${"After"} WHERE id = ${user.id}`);
     expect(changed).toBe(1);
 
     expect(await probe.expectFresh(byId)).toMatchObject({ name: "After" });
@@ -50,7 +76,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const { user } = await seed(s);
     await probe.expectCachedThenFresh(
       (db) => db.user.findUnique({ where: { email: user.email } }),
-      () => bed.prisma.$executeRawUnsafe('UPDATE "User" SET name = $1 WHERE id = $2', "After", user.id),
+      () => bed.prisma.$executeRawUnsafe(q.unsafe('UPDATE "User" SET name = $1 WHERE id = $2'), "After", user.id),
     );
   });
 
@@ -59,7 +85,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const { user } = await seed(s);
     const profile = await probe.cache((db) => db.profile.findUnique({ where: { userId: user.id } }));
 
-    await bed.prisma.$executeRaw`DELETE FROM "User" WHERE id = ${user.id}`;
+    await bed.prisma.$executeRaw(q.sql`DELETE FROM "User" WHERE id = ${user.id}`);
 
     expect(await probe.expectFresh(profile)).toBeNull();
   });
@@ -85,7 +111,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     await seed(s);
     await probe.expectCachedThenFresh(
       (db) => db.auditLog.count({ where: { action: { startsWith: s } } }),
-      () => bed.prisma.$executeRawUnsafe(`INSERT INTO public."audit_logs" (action_name) VALUES ($1)`, `${s}-inserted`),
+      () => bed.prisma.$executeRawUnsafe(q.unsafe(`INSERT INTO ${qualifiedAuditLogs(bed.db.name)} (action_name) VALUES ($1)`), `${s}-inserted`),
     );
   });
 
@@ -95,7 +121,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const post = await bed.base.prisma.post.create({ data: { title: s, slug: s, categories: { connect: { id: category.id } } } });
     await probe.expectCachedThenFresh(
       (db) => db.category.findUnique({ where: { id: category.id }, include: { posts: true } }),
-      () => bed.prisma.$executeRaw`DELETE FROM "_CategoryToPost" WHERE "B" = ${post.id}`,
+      () => bed.prisma.$executeRaw(q.sql`DELETE FROM "_CategoryToPost" WHERE "B" = ${post.id}`),
     );
   });
 
@@ -106,7 +132,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const tagById = await probe.cache((db) => db.tag.findUnique({ where: { id: tag.id } }));
     const logById = await probe.cache((db) => db.auditLog.findUnique({ where: { id: log.id } }));
 
-    await bed.prisma.$executeRaw`SELECT rename_everyone(${`${s}-renamed`})`;
+    await bed.prisma.$executeRaw(RENAME_EVERYONE.call(`${s}-renamed`));
 
     expect(await probe.expectFresh(userById)).toMatchObject({ name: `${s}-renamed` });
     await probe.expectFresh(tagById, { changed: false });
@@ -119,8 +145,13 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const byId = await probe.cache((db) => db.user.findUnique({ where: { id: user.id } }));
     const tagById = await probe.cache((db) => db.tag.findUnique({ where: { id: tag.id } }));
 
-    const rows = await bed.prisma.$queryRaw<{ id: number }[]>`UPDATE "User" SET name = ${"Returned"} WHERE id = ${user.id} RETURNING id`;
-    expect(rows).toEqual([{ id: user.id }]);
+    if (q.updateReturning) {
+      const rows = await bed.prisma.$queryRaw<{ id: number }[]>(q.sql`UPDATE "User" SET name = ${"Returned"} WHERE id = ${user.id} RETURNING id`);
+      expect(rows).toEqual([{ id: user.id }]);
+    } else {
+      // MariaDB has no UPDATE ... RETURNING; a $queryRaw that writes must invalidate all the same.
+      await bed.prisma.$queryRaw(q.sql`UPDATE "User" SET name = ${"Returned"} WHERE id = ${user.id}`);
+    }
 
     expect(await probe.expectFresh(byId)).toMatchObject({ name: "Returned" });
     await probe.expectSurvives(tagById);
@@ -131,7 +162,7 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const { user } = await seed(s);
     await probe.expectCachedThenFresh(
       (db) => db.user.findUnique({ where: { id: user.id } }),
-      () => bed.prisma.$queryRawUnsafe('UPDATE "User" SET name = $1 WHERE id = $2 RETURNING id', "Returned", user.id),
+      () => bed.prisma.$queryRawUnsafe(q.unsafe(`UPDATE "User" SET name = $1 WHERE id = $2${q.updateReturning ? " RETURNING id" : ""}`), "Returned", user.id),
     );
   });
 
@@ -140,7 +171,10 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const { user } = await seed(s);
     await probe.expectCachedThenFresh(
       (db) => db.user.findUnique({ where: { id: user.id } }),
-      () => bed.prisma.$queryRaw(Prisma.sql`UPDATE "User" SET name = ${"Built"} WHERE id = ${user.id} RETURNING id`),
+      () =>
+        bed.prisma.$queryRaw(
+          q.updateReturning ? q.sql`UPDATE "User" SET name = ${"Built"} WHERE id = ${user.id} RETURNING id` : q.sql`UPDATE "User" SET name = ${"Built"} WHERE id = ${user.id}`,
+        ),
     );
   });
 
@@ -151,9 +185,9 @@ describe.each(STORE_KINDS)("%s store: raw SQL writes", (kind) => {
     const list = await probe.cache((db) => db.user.findMany({ where: { email: { startsWith: s } } }));
     const tagById = await probe.cache((db) => db.tag.findUnique({ where: { id: tag.id } }));
 
-    const rows = await bed.prisma.$queryRaw<{ id: number; createdAt: Date }[]>`SELECT id, "createdAt" FROM "User" WHERE id = ${user.id}`;
+    const rows = await bed.prisma.$queryRaw<{ id: number; createdAt: Date }[]>(q.sql`SELECT id, "createdAt" FROM "User" WHERE id = ${user.id}`);
     expect(rows).toMatchObject([{ id: user.id }]);
-    const unsafeRows = await bed.prisma.$queryRawUnsafe<unknown[]>('SELECT id FROM "User" WHERE email = $1', user.email);
+    const unsafeRows = await bed.prisma.$queryRawUnsafe<unknown[]>(q.unsafe('SELECT id FROM "User" WHERE email = $1'), user.email);
     expect(unsafeRows).toHaveLength(1);
 
     await probe.expectSurvives(byId);

@@ -4,9 +4,11 @@
  * cached. Top-level writes of every operation, unique lookups, and reads that reach the written model through
  * relations. Nested writes, referential actions, raw SQL, transactions and the schema-less mode have their own files.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createCacheBed, STORE_KINDS, type CacheBed } from "../support/cache-bed.ts";
 import { writeProbe, type Read, type WriteProbe } from "../support/write-probe.ts";
+
+const provider = inject("provider");
 
 describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
   let bed: CacheBed;
@@ -112,7 +114,10 @@ describe.each(STORE_KINDS)("%s store: top-level writes", (kind) => {
     },
   ];
 
-  describe.each(cases)("post.$name", ({ write, lookup }) => {
+  // Prisma has no createManyAndReturn / updateManyAndReturn on MySQL.
+  const supported = cases.filter((c) => provider !== "mysql" || !c.name.endsWith("AndReturn"));
+
+  describe.each(supported)("post.$name", ({ write, lookup }) => {
     it("evicts the model's cached lists, counts, aggregates, groupBy, findFirst and the row's findUnique", async () => {
       const s = scope();
       const seeded = await seedPosts(s);

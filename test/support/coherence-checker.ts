@@ -10,11 +10,10 @@
  * later one; a read that saw X absent needs a delete of X whose tombstone is at least that version and which began
  * before the read ended.
  */
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
 import { cachePlugin, type CachePluginOptions, type CacheStore } from "../../src/index.ts";
-import { cacheSchema } from "../../generated/cache/index.ts";
-import { PrismaClient } from "../../generated/prisma/client.ts";
+import { CACHE_SCHEMAS } from "./cache-bed.ts";
+import { dialect } from "./dialect.ts";
+import { createTestClient, providerOfUrl } from "./prisma.ts";
 
 export interface CheckerOptions {
   databaseUrl: string;
@@ -74,12 +73,11 @@ interface Operation {
 
 type Client = ReturnType<typeof makeClient>;
 
+/** A client of its own (pool and plugin instance) on the database at `url`, on Postgres or MySQL. */
 function makeClient(url: string, store: CacheStore, plugin: CheckerOptions["plugin"]) {
-  const pool = new pg.Pool({ connectionString: url, max: 6 });
-  pool.on("error", () => {});
-  const base = new PrismaClient({ adapter: new PrismaPg(pool) });
-  const prisma = base.$extends(cachePlugin({ ...plugin, schema: cacheSchema, store }));
-  return { base, prisma, pool };
+  const base = createTestClient({ url });
+  const prisma = base.prisma.$extends(cachePlugin({ ...plugin, schema: CACHE_SCHEMAS[base.provider], store }));
+  return { base, prisma, close: () => base.close() };
 }
 
 /** Runs the workload and checks the history. */
@@ -91,7 +89,10 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
   const maxOperations = options.maxOperations ?? Infinity;
   const random = mulberry32(options.seed ?? 1);
 
-  const admin = new PrismaClient({ adapter: new PrismaPg({ connectionString: options.databaseUrl }) });
+  const adminClient = createTestClient({ url: options.databaseUrl });
+  const admin = adminClient.prisma;
+  const provider = providerOfUrl(options.databaseUrl);
+  const sql = dialect(provider);
   await admin.comment.deleteMany();
   await admin.post.deleteMany();
   await admin.user.deleteMany();
@@ -170,6 +171,17 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
     (c) => {
       // Rows locked in id order: two transactions locking in opposite orders would deadlock (and wait a second).
       const pair = [pickRow(), pickRow()].sort((a, b) => a - b);
+      if (provider === "mysql") {
+        // No updateManyAndReturn on MySQL: updateMany, and the versions it wrote read under its row locks.
+        return record(`updateMany(${pair})`, async () => ({
+          wrote: wrote(
+            await c.prisma.$transaction(async (tx) => {
+              await tx.post.updateMany({ where: { id: { in: pair } }, data: { views: { increment: 1 } } });
+              return tx.post.findMany({ where: { id: { in: pair } }, select: { id: true, views: true } });
+            }),
+          ),
+        }));
+      }
       return record(`updateManyAndReturn(${pair})`, async () => ({
         wrote: wrote(await c.prisma.post.updateManyAndReturn({ where: { id: { in: pair } }, data: { views: { increment: 1 } } })),
       }));
@@ -205,7 +217,16 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
     (c) => {
       const row = pickRow();
       return record(`raw update(${row})`, async () => {
-        const posts = await c.prisma.$queryRaw<{ id: number; views: number }[]>`UPDATE "Post" SET views = views + 1 WHERE id = ${row} RETURNING id, views`;
+        if (sql.updateReturning) {
+          const posts = await c.prisma.$queryRaw<{ id: number; views: number }[]>(sql.sql`UPDATE "Post" SET views = views + 1 WHERE id = ${row} RETURNING id, views`);
+          return { wrote: wrote(posts) };
+        }
+        // MariaDB has no UPDATE ... RETURNING: the raw update and the read of its version share a transaction, whose
+        // row lock keeps other writers out until it commits.
+        const posts = await c.prisma.$transaction(async (tx) => {
+          await tx.$executeRaw(sql.sql`UPDATE "Post" SET views = views + 1 WHERE id = ${row}`);
+          return tx.post.findMany({ where: { id: row }, select: { id: true, views: true } });
+        });
         return { wrote: wrote(posts) };
       });
     },
@@ -247,8 +268,8 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
     await Promise.all(loops);
   } finally {
     const stats = clients.map((c) => c.prisma.$cache.stats());
-    await Promise.all(clients.map(async (c) => (await c.base.$disconnect(), await c.pool.end())));
-    await admin.$disconnect();
+    await Promise.all(clients.map((c) => c.close()));
+    await adminClient.close();
     const violations = check(history);
     const reads = history.filter((op) => op.saw);
     return {

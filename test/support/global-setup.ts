@@ -1,19 +1,31 @@
 /**
- * Vitest global setup for the integration project: resolves the services once per run, builds the migrated
- * template database once per set of migrations, and hands both to the test files through `provide`.
+ * Vitest global setup for the integration projects, one per database provider (`provide: { provider }` in
+ * vitest.config.ts): resolves the services once per run, builds the provider's migrated template (a Postgres
+ * template database once per set of migrations; a SQLite template file per run; MySQL has none, each database is
+ * migrated when created), and hands them to the test files through `provide`.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { databaseExists, databaseUrlFor, dropDatabase, withClient } from "./database.ts";
+import { readMigrations } from "./migrations.ts";
+import { checkMysql, dropMysqlDatabasesWithPrefix } from "./mysql-database.ts";
+import type { Provider } from "./providers.ts";
 import { resolveServices } from "./services.ts";
+import { createSqliteTemplate, removeSqliteDir } from "./sqlite-database.ts";
 
 declare module "vitest" {
   interface ProvidedContext {
+    /** The database provider of this project's test files (set in vitest.config.ts). */
+    provider: Provider;
+    /** MySQL/MariaDB projects: a server URL whose user may create databases (`MARIADB_URL`). */
+    mariadbUrl: string;
+    /** SQLite projects: the migrated, empty database file each bed copies. */
+    sqliteTemplate: string;
+    /** SQLite projects: this run's folder in the OS temp dir, removed at teardown. */
+    sqliteDir: string;
     /** A Postgres URL whose user may create databases; test files clone their own database from it. */
     databaseUrl: string;
     /** The Redis URL every test file shares, isolating its keys with a unique prefix. */
@@ -36,6 +48,9 @@ const NAME_TAKEN = new Set(["42P04", "23505"]);
 
 /** Starts (or finds) the services and the template, and returns the teardown vitest runs after the last file. */
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const provider = (project.config.provide?.provider as Provider | undefined) ?? "postgresql";
+  if (provider === "mysql") return setupMysql(project);
+  if (provider === "sqlite") return setupSqlite(project);
   const services = await resolveServices();
   try {
     await checkPostgres(services.databaseUrl);
@@ -51,6 +66,59 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     return async () => {
       try {
         await dropDatabasesWithPrefix(services.databaseUrl, databasePrefix);
+      } finally {
+        await services.stop();
+      }
+    };
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+}
+
+/** MySQL/MariaDB at `MARIADB_URL`; this run's databases are `pcp_<random>_…`, dropped at teardown. */
+async function setupMysql(project: TestProject): Promise<() => Promise<void>> {
+  const url = process.env.MARIADB_URL?.trim();
+  if (!url) {
+    throw new Error(
+      "The MySQL integration project needs MARIADB_URL (a user that may CREATE DATABASE), e.g. MARIADB_URL=mysql://root@127.0.0.1:3306. " +
+        "`npx vitest run --project integration` runs the Postgres project alone.",
+    );
+  }
+  const services = await resolveServices({ postgres: false });
+  try {
+    await checkRedis(services.redisUrl);
+    const databasePrefix = `pcp_${randomBytes(4).toString("hex")}_`;
+    await checkMysql(url, databasePrefix);
+    project.provide("mariadbUrl", url);
+    project.provide("redisUrl", services.redisUrl);
+    project.provide("databasePrefix", databasePrefix);
+    return async () => {
+      try {
+        await dropMysqlDatabasesWithPrefix(url, databasePrefix);
+      } finally {
+        await services.stop();
+      }
+    };
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+}
+
+/** SQLite in-process: a migrated template file in a fresh folder of the OS temp dir, removed at teardown. */
+async function setupSqlite(project: TestProject): Promise<() => Promise<void>> {
+  const services = await resolveServices({ postgres: false });
+  try {
+    await checkRedis(services.redisUrl);
+    const { dir, template } = await createSqliteTemplate();
+    project.provide("redisUrl", services.redisUrl);
+    project.provide("sqliteDir", dir);
+    project.provide("sqliteTemplate", template);
+    project.provide("databasePrefix", `pcp_${randomBytes(4).toString("hex")}_`);
+    return async () => {
+      try {
+        await removeSqliteDir(dir);
       } finally {
         await services.stop();
       }
@@ -122,27 +190,6 @@ export async function dropDatabasesWithPrefix(serverUrl: string, prefix: string)
     return result.rows.map((row) => row.datname);
   });
   for (const name of names) await dropDatabase(serverUrl, name);
-}
-
-interface Migration {
-  name: string;
-  sql: string;
-}
-
-/** Every `<dir>/<name>/migration.sql`, in name order (Prisma's timestamp prefixes make that the applied order). */
-async function readMigrations(migrationsDir: string): Promise<Migration[]> {
-  const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const names = entries
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-  const migrations: Migration[] = [];
-  for (const name of names) {
-    const sql = await readFile(join(migrationsDir, name, "migration.sql"), "utf8").catch(() => undefined);
-    if (sql !== undefined) migrations.push({ name, sql });
-  }
-  if (migrations.length === 0) throw new Error(`No migrations found in ${migrationsDir}: expected <name>/migration.sql.`);
-  return migrations;
 }
 
 /** A template database cannot be dropped until it is marked as an ordinary one again. */

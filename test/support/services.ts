@@ -26,6 +26,8 @@ export interface ResolveServicesOptions {
   env?: Record<string, string | undefined>;
   /** Reports whether containers can be started. @default isContainerRuntimeAvailable */
   containerRuntime?: () => Promise<ContainerRuntimeStatus>;
+  /** Whether Postgres is needed: the MySQL and SQLite projects need only Redis (`databaseUrl` is then ""). @default true */
+  postgres?: boolean;
 }
 
 /** Whether a container runtime answered, and if not, why (shown in the failure message). */
@@ -54,11 +56,14 @@ export function missingServicesMessage(missing: string[], runtimeReason: string)
  */
 export async function resolveServices(options: ResolveServicesOptions = {}): Promise<Services> {
   const env = options.env ?? process.env;
-  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  const needsPostgres = options.postgres ?? true;
+  const databaseUrl = needsPostgres ? nonEmpty(env.DATABASE_URL) : "";
   const redisUrl = nonEmpty(env.REDIS_URL);
-  if (databaseUrl && redisUrl) return { databaseUrl, redisUrl, started: [], stop: async () => {} };
+  if (databaseUrl !== undefined && redisUrl) {
+    return { databaseUrl, redisUrl, started: [], stop: async () => {} };
+  }
 
-  const missing = [databaseUrl ? null : "DATABASE_URL", redisUrl ? null : "REDIS_URL"].filter((name): name is string => name !== null);
+  const missing = [databaseUrl !== undefined ? null : "DATABASE_URL", redisUrl ? null : "REDIS_URL"].filter((name): name is string => name !== null);
   const runtime = await (options.containerRuntime ?? isContainerRuntimeAvailable)();
   if (!runtime.available) throw new Error(missingServicesMessage(missing, runtime.reason));
 
@@ -70,7 +75,7 @@ export async function resolveServices(options: ResolveServicesOptions = {}): Pro
     const started: Services["started"] = [];
     let resolvedDatabaseUrl = databaseUrl;
     let resolvedRedisUrl = redisUrl;
-    if (!resolvedDatabaseUrl) {
+    if (resolvedDatabaseUrl === undefined) {
       const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
       const container = await new PostgreSqlContainer(CONTAINER_IMAGES.postgres).withDatabase("test").withUsername("postgres").withPassword("postgres").start();
       stops.push(() => container.stop());

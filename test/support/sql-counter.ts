@@ -8,14 +8,13 @@
  * wrapping both would count those statements twice.
  */
 import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 
-/** The adapter to give a PrismaClient and the statements it has sent so far. */
-export interface CountingAdapter {
+/** The statements a PrismaClient sent to its database, on any provider. */
+export interface StatementCounter {
   /** Pass to `new PrismaClient({ adapter })`. */
-  adapter: PrismaPg;
-  /** The pool behind the adapter, for tests that need to observe connections. */
-  pool: pg.Pool;
+  adapter: SqlDriverAdapterFactory;
   /** Every statement text sent, in order, including BEGIN / COMMIT / ROLLBACK. Cleared in place by `reset()`. */
   statements: string[];
   /** Forgets the statements recorded so far, e.g. after seeding. */
@@ -30,8 +29,17 @@ export interface CountingAdapter {
   close(): Promise<void>;
 }
 
+/** The adapter to give a PrismaClient on Postgres and the statements it has sent so far. */
+export interface CountingAdapter extends StatementCounter {
+  adapter: PrismaPg;
+  /** The pool behind the adapter, for tests that need to observe connections. */
+  pool: pg.Pool;
+}
+
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|SET\s+TRANSACTION|PREPARE\s+TRANSACTION)\b/i;
-const WRITE_KEYWORD = /\b(INSERT\s+INTO|UPDATE\s+("[^"]+"|\w+)(\s*\.\s*("[^"]+"|\w+))?\s+(AS\s+\w+\s+)?SET|DELETE\s+FROM|MERGE\s+INTO)\b/i;
+/** A table name as Postgres and SQLite (`"User"`) or MySQL (`` `User` ``) quote it, or bare. */
+const NAME = '("[^"]+"|`[^`]+`|\\w+)';
+const WRITE_KEYWORD = new RegExp(`\\b(INSERT\\s+INTO|REPLACE\\s+INTO|UPDATE\\s+${NAME}(\\s*\\.\\s*${NAME})?\\s+(AS\\s+\\w+\\s+)?SET|DELETE\\s+FROM|MERGE\\s+INTO)\\b`, "i");
 
 /** Whether a statement only manages a transaction (BEGIN, COMMIT, SAVEPOINT, ...). */
 export function isTransactionControl(sql: string): boolean {
@@ -69,8 +77,18 @@ export function createCountingAdapter(url: string, poolConfig: Omit<pg.PoolConfi
   });
 
   return {
+    ...countStatements(statements),
     adapter: new PrismaPg(pool),
     pool,
+    close: async () => {
+      if (!pool.ended) await pool.end();
+    },
+  };
+}
+
+/** The counting methods over a list of statements the caller appends to. */
+export function countStatements(statements: string[]): Pick<StatementCounter, "statements" | "reset" | "count" | "selects" | "writes"> {
+  return {
     statements,
     reset: () => {
       statements.length = 0;
@@ -78,9 +96,6 @@ export function createCountingAdapter(url: string, poolConfig: Omit<pg.PoolConfi
     count: (filter) => (filter ? statements.filter((sql) => matches(filter, sql)).length : statements.length),
     selects: () => statements.filter(isSelect).length,
     writes: () => statements.filter(isWrite).length,
-    close: async () => {
-      if (!pool.ended) await pool.end();
-    },
   };
 }
 
