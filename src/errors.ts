@@ -5,7 +5,9 @@ export type CacheErrorCode =
   | "STORE_TIMEOUT"
   | "STORE_UNAVAILABLE"
   | "SERIALIZE_FAILED"
-  | "REFRESH_FAILED";
+  | "REFRESH_FAILED"
+  | "CHANGE_FEED_UNAVAILABLE"
+  | "CHANGE_FEED_INTERRUPTED";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {
@@ -42,6 +44,17 @@ export class CacheStoreError extends CacheError {
     message: string,
     options?: ErrorOptions,
   ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The change feed could not start (`CHANGE_FEED_UNAVAILABLE`: no `wal_level=logical`, no REPLICATION privilege, a
+ * pooler, a table it cannot publish) or lost its stream (`CHANGE_FEED_INTERRUPTED`: it reconnects). Never thrown at
+ * a query: reads stay bounded by their TTL until the feed streams again, and the error goes to `onError`.
+ */
+export class ChangeFeedError extends CacheError {
+  constructor(code: "CHANGE_FEED_UNAVAILABLE" | "CHANGE_FEED_INTERRUPTED", message: string, options?: ErrorOptions) {
     super(code, message, options);
   }
 }

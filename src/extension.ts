@@ -1,5 +1,6 @@
 import { Prisma } from "@prisma/client/extension";
 import { batchedOperation } from "./batching.ts";
+import { storeLease } from "./change-feed/store-lease.ts";
 import { createCacheApi } from "./cache-api.ts";
 import { EPOCH } from "./dependencies.ts";
 import { createErrorReporter } from "./error-reporter.ts";
@@ -31,6 +32,7 @@ const TRANSACTION_SCOPE = Symbol.for("prisma.client.transaction.scope_context");
 interface ClientInternals {
   _runtimeDataModel: RuntimeDataModel;
   $transaction: (...args: unknown[]) => Promise<unknown>;
+  $disconnect: () => Promise<void>;
   [TRANSACTION_SCOPE]?: { txId?: string };
 }
 
@@ -75,6 +77,14 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       leaseWaitMs: resolved.leaseWaitMs,
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
+    });
+    // Writes that bypass this client, from the database's own change stream (change-feed/).
+    const feed = resolved.changeFeed?.start({
+      graph,
+      schema: resolved.schema,
+      advance: (stamps) => invalidator.apply(stamps),
+      lease: storeLease(guard.store, resolved.prefix),
+      report,
     });
     const writeThrough = new WriteThrough(guard, graph, policies, resolved.prefix, metrics, report);
     /** One call of a cached read method: runs through the cache when awaited, or joins a batch transaction. */
@@ -195,6 +205,17 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
+    if (feed) {
+      const stats = $cache.stats;
+      $cache.stats = () => ({ ...stats(), changeFeed: feed.stats() });
+      const disconnect = below.$disconnect;
+      Object.assign(clientMethods, {
+        async $disconnect(this: ClientInternals) {
+          await feed.close();
+          return disconnect.call(this);
+        },
+      });
+    }
 
     return client.$extends({
       name: "prisma-cache-plugin",
