@@ -3,13 +3,15 @@
  * writes through a plain `pg` client, which the plugin never sees, must reach cached reads within the feed's lag.
  * A hit is proved by the SELECTs that reached Postgres; freshness is polled with a deadline.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachePlugin, postgresChangeFeed, redisStore, type CacheError } from "../../src/index.ts";
 import { cacheSchema } from "../../generated/cache/index.ts";
 import { createTestClient, type TestClient } from "../support/prisma.ts";
-import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
+import { createRedis, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../support/redis.ts";
 import { createMigratedDatabase, startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres.ts";
 
 const DEADLINE_MS = 10_000;
@@ -307,6 +309,41 @@ describe("one consumer per app", () => {
     await until("the old slot to go", async () => (await oob.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rowCount, (n) => n === 0);
     await expectFreshAfter(() => oob.query(`UPDATE "User" SET name = 'three' WHERE id = $1`, [id]), byId, () => base.prisma.user.findUnique({ where: { id } }));
   });
+});
+
+describe("a leader that dies", () => {
+  it("loses its lease and its slot; another process takes over within the lease time, advancing every model first", async () => {
+    const prefix = uniquePrefix("changefeed-death");
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../support/feed-process.ts", import.meta.url)), url, redisUrl(), prefix], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      let output = "";
+      child.stdout!.on("data", (chunk) => (output += chunk));
+      const slot = (await until("the child to stream", () => /streaming (\S+)/.exec(output)?.[1], (s) => s !== undefined, 60_000))!;
+      const survivor = cachedClient(prefix);
+      settleWith = survivor;
+      await until("the survivor to follow", () => survivor.$cache.stats().changeFeed!.state, (s) => s === "follower");
+      const { rows } = await oob.query(`INSERT INTO "User" (email, name) VALUES ('death@x', 'one') RETURNING id`);
+      const id = rows[0].id as number;
+      const byId = () => survivor.user.findUnique({ where: { id } });
+      await cachedRead(byId);
+
+      child.kill("SIGKILL");
+      const killedAt = performance.now();
+      await until("the survivor to stream", () => survivor.$cache.stats().changeFeed!.state, (s) => s === "streaming", 10_000);
+      const takeoverMs = performance.now() - killedAt;
+      console.log(`change feed: takeover after the leader was killed: ${takeoverMs.toFixed(0)} ms (leaseMs 900)`);
+      // Its first act was to advance every model: the entry cached under the dead leader is gone.
+      base.sql.reset();
+      await byId();
+      expect(base.sql.selects()).toBe(1);
+      await until("the dead leader's slot to go", async () => (await oob.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rowCount, (n) => n === 0);
+      await expectFreshAfter(() => oob.query(`UPDATE "User" SET name = 'two' WHERE id = $1`, [id]), byId, () => base.prisma.user.findUnique({ where: { id } }));
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 90_000);
 });
 
 describe("a server without wal_level=logical", () => {
