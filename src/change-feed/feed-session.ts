@@ -2,7 +2,7 @@ import type pg from "pg";
 import { coarsen, type ChangeStamps } from "./change-stamps.ts";
 import { decodePgoutput, parseLsn, type Relation } from "./pgoutput.ts";
 import { ensurePublication, type PublicationResult } from "./publication.ts";
-import { ReplicationConnection } from "./replication-connection.ts";
+import { loadPg, ReplicationConnection } from "./replication-connection.ts";
 
 /**
  * One connected session of the change feed, from connecting to the stream's end: set up the publication, create a
@@ -81,7 +81,7 @@ export class FeedSession {
 
   /** Runs until `abort()` (resolves) or a failure (rejects with a `SessionFailure`). */
   async run(): Promise<void> {
-    const { default: pgModule } = await import("pg");
+    const pgModule = await loadPg();
     let startLsn: string;
     let messages: boolean;
     try {

@@ -24,6 +24,12 @@ interface CopyConnection {
   sendCopyFromChunk(chunk: Buffer): void;
 }
 
+/** `pg`, loaded on first use (an optional peer dependency); its default export under ESM and CommonJS alike. */
+export async function loadPg(): Promise<typeof pg> {
+  const loaded = (await import("pg")) as unknown as { default?: typeof pg } & typeof pg;
+  return loaded.default ?? loaded;
+}
+
 export class ReplicationConnection {
   private ended = false;
 
@@ -35,7 +41,7 @@ export class ReplicationConnection {
 
   /** Opens a walsender connection. */
   static async open(config: pg.ClientConfig): Promise<ReplicationConnection> {
-    const { default: pgModule } = await import("pg");
+    const pgModule = await loadPg();
     const client = new pgModule.Client({ ...config, replication: "database" } as pg.ClientConfig);
     // Failures reach the caller through the pending command or the stream; without a listener they would crash.
     client.on("error", () => {});
