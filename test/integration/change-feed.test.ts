@@ -12,6 +12,7 @@ import { cachePlugin, postgresChangeFeed, redisStore, type CacheError } from "..
 import { cacheSchema } from "../../generated/cache/index.ts";
 import { createTestClient, type TestClient } from "../support/prisma.ts";
 import { createRedis, deleteKeysWithPrefix, redisUrl, uniquePrefix } from "../support/redis.ts";
+import { runCoherenceChecker } from "../support/coherence-checker.ts";
 import { createMigratedDatabase, startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres.ts";
 
 const DEADLINE_MS = 10_000;
@@ -309,6 +310,35 @@ describe("one consumer per app", () => {
     await until("the old slot to go", async () => (await oob.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rowCount, (n) => n === 0);
     await expectFreshAfter(() => oob.query(`UPDATE "User" SET name = 'three' WHERE id = $1`, [id]), byId, () => base.prisma.user.findUnique({ where: { id } }));
   });
+});
+
+describe("the coherence checker with a worker that writes only through raw pg", () => {
+  const LAG_BOUND_MS = 1_000;
+  it(`finds no read older than a committed write by more than ${LAG_BOUND_MS} ms`, async () => {
+    const prefix = uniquePrefix("changefeed-coherence");
+    prefixes.push(prefix);
+    settleWith = undefined;
+    const streamingFeeds = async () => (await oob.query(`SELECT 1 FROM pg_stat_replication WHERE application_name = 'prisma-cache-plugin change feed' AND state = 'streaming'`)).rowCount!;
+    const others = await streamingFeeds();
+    // Old unique values in the stream: an out-of-band UPDATE then evicts its own row's lookups, not every post's.
+    await oob.query(`ALTER TABLE "Post" REPLICA IDENTITY FULL`);
+    const report = await runCoherenceChecker({
+      databaseUrl: url,
+      store: () => redisStore({ client: redis }),
+      plugin: { prefix, timeoutMs: 1_000, changeFeed: postgresChangeFeed({ connectionString: url, heartbeatMs: 100, leaseMs: 900 }) },
+      durationMs: 5_000,
+      seed: 11,
+      outOfBandWriters: 1,
+      // One of the clients leads and streams (after advancing every model).
+      waitUntilReady: () => until("a streaming feed", streamingFeeds, (n) => n === others + 1),
+    });
+    const late = report.violations.filter((v) => v.byWrite.startsWith("oob"));
+    const maxLate = Math.max(0, ...late.map((v) => v.afterMs));
+    console.log(`coherence checker (change feed): ${JSON.stringify({ ...report, violations: report.violations.length })}, reads that had not yet seen an out-of-band write: ${late.length}, latest ${maxLate.toFixed(1)} ms after it`);
+    expect(report.violations.filter((v) => !v.byWrite.startsWith("oob") || v.afterMs > LAG_BOUND_MS)).toEqual([]);
+    expect(report.writes).toBeGreaterThan(50);
+    expect(report.hits).toBeGreaterThan(0);
+  }, 90_000);
 });
 
 describe("a leader that dies", () => {
