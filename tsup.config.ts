@@ -8,7 +8,7 @@ export default defineConfig([
     clean: true,
     sourcemap: true,
     target: "node20",
-    external: ["@prisma/client", "ioredis"],
+    external: ["@prisma/client", "ioredis", "pg"],
   },
   {
     // The generator is a CommonJS bin so that `provider = "prisma-cache-plugin"` runs under any project type.

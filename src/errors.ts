@@ -19,6 +19,10 @@ export type CacheErrorCode =
   | "SERIALIZE_FAILED"
   /** A background refresh (swr, early refresh) failed; the stale or current entry stays. */
   | "REFRESH_FAILED"
+  /** The change feed could not start (no wal_level=logical, no REPLICATION privilege, a pooler): TTL bounds only. */
+  | "CHANGE_FEED_UNAVAILABLE"
+  /** The change feed lost its connection; it reconnects and advances every model before streaming again. */
+  | "CHANGE_FEED_INTERRUPTED"
   /** A bug in the plugin, caught so it cannot fail a query; the plugin fell back to the safe path. */
   | "INTERNAL";
 
@@ -38,7 +42,10 @@ export type CacheOperation =
   /** The breaker's probe, and a tiered store's heartbeat and own messages. */
   | "ping"
   | "heartbeat"
-  | "publish";
+  | "publish"
+  /** The change feed (its session, lease or stream) and its leader lease. */
+  | "changeFeed"
+  | "lease";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {
@@ -94,6 +101,17 @@ export class CacheDeliveryError extends CacheError {
     readonly missing: number,
   ) {
     super("DELIVERY_UNCONFIRMED", `${missing} of ${expected} subscribers of ${channel} did not confirm an invalidation in time`);
+  }
+}
+
+/**
+ * The change feed could not start (`CHANGE_FEED_UNAVAILABLE`: no `wal_level=logical`, no REPLICATION privilege, a
+ * pooler, a table it cannot publish) or lost its stream (`CHANGE_FEED_INTERRUPTED`: it reconnects). Never thrown at
+ * a query: reads stay bounded by their TTL until the feed streams again, and the error goes to `onError`.
+ */
+export class ChangeFeedError extends CacheError {
+  constructor(code: "CHANGE_FEED_UNAVAILABLE" | "CHANGE_FEED_INTERRUPTED", message: string, options?: ErrorOptions) {
+    super(code, message, options);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Prisma } from "@prisma/client/extension";
 import { createCacheApi } from "./cache-api.ts";
+import { storeLease } from "./change-feed/store-lease.ts";
 import { createErrorReporter } from "./error-reporter.ts";
 import { CacheConfigError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
@@ -30,6 +31,7 @@ interface ClientInternals {
   _runtimeDataModel: RuntimeDataModel;
   $transaction: (this: object, ...args: unknown[]) => Promise<unknown>;
   $queryRaw(query: unknown): Promise<unknown>;
+  $disconnect(): Promise<void>;
 }
 
 /**
@@ -78,6 +80,25 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
+    // Writes that bypass this client, from the database's own change stream (change-feed/).
+    const feed = resolved.changeFeed?.start({
+      graph,
+      schema: resolved.schema || undefined,
+      advance: (stamps) => invalidator.apply(stamps),
+      lease: storeLease(store.store, resolved.prefix),
+      report,
+    });
+    if (feed) {
+      const stats = $cache.stats;
+      $cache.stats = () => ({ ...stats(), changeFeed: feed.stats() });
+      const disconnect = below.$disconnect;
+      Object.assign(clientMethods, {
+        async $disconnect(this: ClientInternals) {
+          await feed.close();
+          return disconnect.call(this);
+        },
+      });
+    }
 
     return client.$extends({
       name: "prisma-cache-plugin",

@@ -1,3 +1,5 @@
+import type { ChangeFeedStats } from "./change-feed/change-feed.ts";
+
 /** Counts of what the cache did, for `$cache.stats()`. */
 export interface CacheStats {
   /** Reads answered from the cache (fresh or stale). */
@@ -23,13 +25,15 @@ export interface CacheStats {
   /** Invalidations some subscriber did not confirm within the tiered store's `deliveryWaitMs` (also in `errors`). */
   unconfirmedDeliveries: number;
   byModel: Record<string, { hits: number; misses: number }>;
+  /** The change feed's state, lag and work, when `changeFeed` is set. */
+  changeFeed?: ChangeFeedStats;
 }
 
-type Counter = Exclude<keyof CacheStats, "byModel">;
+type Counter = Exclude<keyof CacheStats, "byModel" | "changeFeed">;
 
 /** Mutable counters behind `stats()`; `stats()` returns a copy. */
 export class Metrics {
-  private readonly counts: Omit<CacheStats, "byModel"> = {
+  private readonly counts: Omit<CacheStats, "byModel" | "changeFeed"> = {
     hits: 0,
     misses: 0,
     stale: 0,

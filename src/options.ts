@@ -1,5 +1,6 @@
 import { DEFAULTS } from "./defaults.ts";
 import { CacheConfigError, type CacheError, type CacheErrorContext } from "./errors.ts";
+import type { ChangeFeed } from "./change-feed/change-feed.ts";
 import type { CacheSchema } from "./schema/cache-schema.ts";
 import type { CacheStore } from "./stores/store.ts";
 import { describe, isPlainObject, nonNegative, positive, rejectUnknownKeys, seconds, validTags } from "./validate.ts";
@@ -80,6 +81,11 @@ export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "t
   earlyRefresh?: number;
   /** Receives store failures, which never fail a query. @default one console warning per burst */
   onError?: (error: CacheError, context: CacheErrorContext) => void;
+  /**
+   * Invalidation from the database itself, for writes that bypass this client: `postgresChangeFeed({ connectionString })`.
+   * Closed by `$disconnect()`. @default none (such writes are bounded by the TTL only)
+   */
+  changeFeed?: ChangeFeed;
 }
 
 export { DEFAULTS };
@@ -107,6 +113,7 @@ export interface ResolvedOptions {
   leaseWaitMs: number;
   earlyRefresh: number;
   onError: ((error: CacheError, context: CacheErrorContext) => void) | undefined;
+  changeFeed: ChangeFeed | undefined;
   defaultPolicy: ResolvedPolicy;
   /** Per-model policies as given; `false` = never cached. Names are checked against the client later. */
   models: Record<string, ResolvedPolicy | false>;
@@ -129,6 +136,7 @@ const OPTION_KEYS = [
   "leaseWaitMs",
   "earlyRefresh",
   "onError",
+  "changeFeed",
 ];
 const POLICY_KEYS = ["ttl", "swr", "tags", "batch", "refreshAhead", "hotThreshold", "writes"];
 
@@ -165,6 +173,9 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
   if (options.store !== undefined && !isStore(options.store)) {
     throw new CacheConfigError("store", `must be a store such as memoryStore() or redisStore({ client }), received: ${describe(options.store)}`);
   }
+  if (options.changeFeed !== undefined && typeof (options.changeFeed as Partial<ChangeFeed> | null)?.start !== "function") {
+    throw new CacheConfigError("changeFeed", `must be a change feed such as postgresChangeFeed({ connectionString }), received: ${describe(options.changeFeed)}`);
+  }
   if (options.schema !== undefined && options.schema !== false && (!isPlainObject(options.schema) || options.schema.version !== 1 || !isPlainObject(options.schema.models))) {
     throw new CacheConfigError("schema", "must be the cacheSchema exported by the prisma-cache-plugin generator's output (version 1), or false for coarse invalidation");
   }
@@ -179,6 +190,7 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
     leaseWaitMs: nonNegative(options.leaseWaitMs, "leaseWaitMs", DEFAULTS.leaseWaitMs),
     earlyRefresh: nonNegative(options.earlyRefresh, "earlyRefresh", DEFAULTS.earlyRefresh),
     onError: options.onError,
+    changeFeed: options.changeFeed,
     defaultPolicy,
     models,
   };

@@ -29,6 +29,8 @@ export class MemoryStore implements CacheStore {
   readonly maxBytes: number;
   private readonly table: EntryTable;
   private readonly stamps = new Map<string, Stamp>();
+  /** Named leases (claimLease): few, one per coordinating feature. */
+  private readonly leases = new Map<string, { token: string; expiresAt: number }>();
   private readonly maxStamps: number;
   private readonly nextToken = tokenSource();
 
@@ -108,6 +110,19 @@ export class MemoryStore implements CacheStore {
 
   private bumpNow(stamps: readonly string[]): void {
     for (const key of stamps) this.stamps.delete(key);
+  }
+
+  async claimLease(key: string, token: string, ms: number): Promise<boolean> {
+    const now = Date.now();
+    const held = this.leases.get(key);
+    const free = held === undefined || held.expiresAt <= now || held.token === token;
+    if (ms <= 0) {
+      if (held?.token === token) this.leases.delete(key);
+      return false;
+    }
+    if (!free) return false;
+    this.leases.set(key, { token, expiresAt: now + ms });
+    return true;
   }
 
   async bump(stamps: readonly string[]): Promise<void> {

@@ -196,6 +196,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+// Takes, renews or (ms 0) gives up a named lease. KEYS: lease. ARGV: token, ms. Returns 1 if the token holds it.
+const HOLD_LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if ARGV[2] == '0' then
+  if holder == ARGV[1] then redis.call('DEL', KEYS[1]) end
+  return 0
+end
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
 /**
  * A store in Redis, shared by every process using the same prefix. A batch of lookups is one MGET (one round
  * trip) when they hit, plus one script call for those that miss; a fill is one script call; a bump is one DEL. All of a namespace's keys carry the
@@ -305,6 +317,10 @@ export class RedisStore implements CacheStore {
 
   async release(key: string, lease: string): Promise<void> {
     await this.run("release", RELEASE, [leaseKey(key)], [lease]);
+  }
+
+  async claimLease(key: string, token: string, ms: number): Promise<boolean> {
+    return (await this.run("lease", HOLD_LEASE, [key], [token, Math.max(0, Math.ceil(ms))])) === 1;
   }
 
   async bump(stamps: readonly string[]): Promise<void> {

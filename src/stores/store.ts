@@ -115,6 +115,12 @@ export interface CacheStore {
   reportTo?(report: StoreReport): void;
   /** Resolves when the store answers (a PING): the circuit breaker's probe. Stores that cannot fail omit it. */
   ping?(): Promise<void>;
+  /**
+   * A named lease for coordination between processes (the change feed's leader election): takes `key` for `token`
+   * for `ms` milliseconds if it is free or expired, or renews it if `token` holds it; `ms` 0 gives it up if `token`
+   * holds it. Resolves to whether `token` holds it now. A store shared between processes must share the lease too.
+   */
+  claimLease?(key: string, token: string, ms: number): Promise<boolean>;
   /** Releases what the store created (never a client the caller passed in). */
   close(): Promise<void>;
 }

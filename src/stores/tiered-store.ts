@@ -270,6 +270,10 @@ export class TieredStore implements CacheStore {
     return this.l2.release(key, lease);
   }
 
+  claimLease(key: string, token: string, ms: number): Promise<boolean> {
+    return this.l2.claimLease(key, token, ms);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeatTimer);

@@ -10,6 +10,7 @@
  * later one; a read that saw X absent needs a delete of X whose tombstone is at least that version and which began
  * before the read ended.
  */
+import pg from "pg";
 import { cachePlugin, type CachePluginOptions, type CacheStore } from "../../src/index.ts";
 import { CACHE_SCHEMAS } from "./cache-bed.ts";
 import { dialect } from "./dialect.ts";
@@ -32,6 +33,12 @@ export interface CheckerOptions {
   seed?: number;
   /** Resolves when the stores are ready (e.g. L1 subscriptions live), before the workload starts. */
   waitUntilReady?: () => Promise<unknown>;
+  /**
+   * Workers that write only through a plain `pg` pool, which no plugin sees (`oob update(row)`): only a change feed
+   * invalidates what they write, within its lag, so their violations carry `afterMs` to compare with that bound.
+   * @default 0
+   */
+  outOfBandWriters?: number;
 }
 
 export interface Violation {
@@ -264,11 +271,29 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
       }
     }),
   );
+  const outOfBand = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  outOfBand.on("error", () => {});
+  for (let i = 0; i < (options.outOfBandWriters ?? 0); i++) {
+    loops.push(
+      (async () => {
+        while (performance.now() < deadline && started < maxOperations) {
+          started++;
+          const row = pickRow();
+          await record(`oob update(${row})`, async () => {
+            const { rows } = await outOfBand.query<{ id: number; views: number }>(`UPDATE "Post" SET views = views + 1 WHERE id = $1 RETURNING id, views`, [row]);
+            return { wrote: wrote(rows) };
+          });
+        }
+      })(),
+    );
+  }
   try {
     await Promise.all(loops);
   } finally {
     const stats = clients.map((c) => c.prisma.$cache.stats());
-    await Promise.all(clients.map((c) => c.close()));
+    // The extended client's $disconnect also stops a change feed.
+    await Promise.all(clients.map(async (c) => (await c.prisma.$disconnect(), await c.close())));
+    await outOfBand.end();
     await adminClient.close();
     const violations = check(history);
     const reads = history.filter((op) => op.saw);
