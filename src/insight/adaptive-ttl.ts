@@ -29,9 +29,12 @@ export interface AdaptiveTtlOptions {
   maxMs: number;
   /** TTL of a key with no history, in milliseconds. @default minMs */
   initialMs?: number;
-  /** Factor applied when a refresh finds the same data (> 1). @default 2 */
+  /** Factor applied when a refresh finds the same data (> 1). @default 1.5 */
   grow?: number;
-  /** Factor applied when a refresh finds changed data (in (0, 1)). @default 0.25 */
+  /**
+   * Factor applied when a refresh finds changed data (in (0, 1)). With `grow`, it sets the change probability per
+   * TTL the key settles at: ln(grow) / (ln(grow) − ln(shrink)), 15% with the defaults. @default 0.1
+   */
   shrink?: number;
   /** Most keys with state. @default 10000 */
   maxKeys?: number;
@@ -63,8 +66,8 @@ export class AdaptiveTtl {
     this.minMs = minMs;
     this.maxMs = maxMs;
     this.initialMs = clamp(options.initialMs ?? minMs, minMs, maxMs);
-    this.grow = options.grow ?? 2;
-    this.shrink = options.shrink ?? 0.25;
+    this.grow = options.grow ?? 1.5;
+    this.shrink = options.shrink ?? 0.1;
     if (!(this.grow > 1)) throw new RangeError(`adaptiveTtl.grow must be > 1, received: ${this.grow}`);
     if (!(this.shrink > 0 && this.shrink < 1)) throw new RangeError(`adaptiveTtl.shrink must be in (0, 1), received: ${this.shrink}`);
     this.maxKeys = options.maxKeys ?? 10_000;

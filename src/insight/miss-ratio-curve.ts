@@ -179,8 +179,7 @@ export class MissRatioCurve {
 
   /** Hit ratio with unbounded size: every access but the first of each key hits. */
   maxHitRatio(): number {
-    if (this.refs === 0) return 0;
-    return Math.max(0, 1 - this.coldRefs / this.sampledRefs);
+    return this.ratio(this.entryBins, Number.POSITIVE_INFINITY);
   }
 
   /** Smallest size (entries) predicted to reach `target`, searched on a fine geometric grid; undefined if unreachable. */

@@ -3,7 +3,7 @@ import { AdaptiveTtl } from "../../../src/insight/adaptive-ttl.ts";
 
 describe("AdaptiveTtl", () => {
   it("lengthens the ttl while expired refreshes find the same data, up to max", () => {
-    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 10_000 });
+    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 10_000, grow: 2 });
     expect(ttl.fill("k", "v1", "first")).toBe(1_000);
     expect(ttl.fill("k", "v1", "expired")).toBe(2_000);
     expect(ttl.fill("k", "v1", "expired")).toBe(4_000);
@@ -12,7 +12,7 @@ describe("AdaptiveTtl", () => {
   });
 
   it("shortens it when a refresh finds a change, down to min", () => {
-    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 64_000, initialMs: 64_000 });
+    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 64_000, initialMs: 64_000, shrink: 0.25 });
     ttl.fill("k", "v1", "first");
     expect(ttl.fill("k", "v2", "expired")).toBe(16_000);
     expect(ttl.fill("k", "v3", "expired")).toBe(4_000);
@@ -22,7 +22,7 @@ describe("AdaptiveTtl", () => {
   });
 
   it("learns nothing from refills after an invalidation: the plugin saw that change", () => {
-    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 64_000 });
+    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 64_000, grow: 2 });
     ttl.fill("k", "v1", "first");
     ttl.fill("k", "v1", "expired");
     expect(ttl.fill("k", "v2", "invalidated")).toBe(2_000);
@@ -35,6 +35,13 @@ describe("AdaptiveTtl", () => {
     for (let i = 0; i < 1_000; i++) ttl.fill(`k${i}`, "v", "first");
     expect(ttl.stats().keys).toBe(100);
     expect(ttl.peek("k0")).toBe(1_000);
+  });
+
+  it("uses ×1.5 on an unchanged refresh and ×0.1 on a change by default", () => {
+    const ttl = new AdaptiveTtl({ minMs: 100, maxMs: 100_000, initialMs: 10_000 });
+    ttl.fill("k", "v1", "first");
+    expect(ttl.fill("k", "v1", "expired")).toBe(15_000);
+    expect(ttl.fill("k", "v2", "expired")).toBe(1_500);
   });
 
   it("rejects bounds that make no sense, naming them", () => {
