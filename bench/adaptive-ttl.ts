@@ -5,7 +5,7 @@
  * - KEYS keys; 80% "stable" (an out-of-band change every 2 h on average), 20% "volatile" (every 30 s), Poisson;
  * - reads at READS_PER_S in all, keys by Zipf(1.0) over a random permutation (both kinds have hot keys);
  * - a cache entry is served until its TTL ends; a miss reads the current version and stores it with the TTL
- *   (fixed, or `AdaptiveTtl.fill(key, version, cause)`).
+ *   (fixed, or `AdaptiveTtl.fillNow(key, version, now)`, which infers that the refill followed an expiry).
  * Changes bypass the plugin, so nothing invalidates: only the TTL bounds staleness. A served value is stale from
  * the first change after it was read; staleness of a read = how long it had been stale then (0 if current).
  *
@@ -30,7 +30,7 @@ interface Result {
   meanStaleOfStaleMs: number;
 }
 
-function simulate(name: string, ttlFor: (key: number, version: number, cause: "first" | "expired") => number): Result {
+function simulate(name: string, ttlFor: (key: number, version: number, now: number) => number): Result {
   const random = seededRandom(7);
   const pick = zipf(KEYS, 1.0, random);
   const permutation = Array.from({ length: KEYS }, (_, i) => i);
@@ -70,7 +70,7 @@ function simulate(name: string, ttlFor: (key: number, version: number, cause: "f
       }
       continue;
     }
-    const ttlMs = ttlFor(key, version[key]!, entry === undefined ? "first" : "expired");
+    const ttlMs = ttlFor(key, version[key]!, now);
     entries[key] = { version: version[key]!, expiresAt: now + ttlMs, staleSince: Number.POSITIVE_INFINITY };
   }
   return { name, hitRatio: hits / reads, staleReads: staleReads / reads, meanStaleMs: staleMs / reads, meanStaleOfStaleMs: staleReads === 0 ? 0 : staleMs / staleReads };
@@ -84,7 +84,7 @@ const adaptiveConfigs = (process.env.CONFIGS ? JSON.parse(process.env.CONFIGS) :
 ]) as { minMs: number; maxMs: number; grow?: number; shrink?: number }[];
 const adaptive = adaptiveConfigs.map((options) => {
   const ttl = new AdaptiveTtl(options);
-  return simulate(`adaptive [${options.minMs / 1000} s, ${options.maxMs / 1000} s] ×${options.grow ?? 1.5}/×${options.shrink ?? 0.1}`, (key, v, cause) => ttl.fill(String(key), String(v), cause));
+  return simulate(`adaptive [${options.minMs / 1000} s, ${options.maxMs / 1000} s] ×${options.grow ?? 1.5}/×${options.shrink ?? 0.1}`, (key, v, now) => ttl.fillNow(String(key), String(v), now));
 });
 
 console.log(`${KEYS} keys (80% change every ${STABLE_CHANGE_S / 3600} h, 20% every ${VOLATILE_CHANGE_S} s, out of band), ${READS_PER_S} reads/s Zipf(1.0), ${DURATION_S / 3600} h simulated`);

@@ -46,6 +46,8 @@ export type FillCause = "expired" | "invalidated" | "first";
 interface KeyState {
   ttlMs: number;
   digest: number;
+  /** When the entry this state last gave a TTL to expires (for `fillNow`). */
+  expiresAt: number;
 }
 
 export class AdaptiveTtl {
@@ -83,11 +85,11 @@ export class AdaptiveTtl {
    * `cause`: `"expired"` when the previous entry timed out (the case that teaches), `"invalidated"` after a write
    * through the plugin dropped it, `"first"` when there was none.
    */
-  fill(key: string, value: string, cause: FillCause): number {
+  fill(key: string, value: string, cause: FillCause, now = Date.now()): number {
     const digest = hash32(value);
     const state = this.states.get(key);
     if (state === undefined) {
-      this.remember(key, { ttlMs: this.initialMs, digest });
+      this.remember(key, { ttlMs: this.initialMs, digest, expiresAt: now + this.initialMs });
       return this.initialMs;
     }
     if (cause === "expired") {
@@ -100,10 +102,22 @@ export class AdaptiveTtl {
       }
     }
     state.digest = digest;
+    state.expiresAt = now + state.ttlMs;
     // Refresh the key's place in the bounded map.
     this.states.delete(key);
     this.states.set(key, state);
     return state.ttlMs;
+  }
+
+  /**
+   * Like `fill`, with the cause inferred from the clock, so the read path needs to know nothing: a fill at or after
+   * the time the key's previous TTL ran out follows an expiry; an earlier one followed an invalidation (or an
+   * eviction), which teaches nothing about out-of-band changes.
+   */
+  fillNow(key: string, value: string, now = Date.now()): number {
+    const state = this.states.get(key);
+    const cause: FillCause = state === undefined ? "first" : now >= state.expiresAt ? "expired" : "invalidated";
+    return this.fill(key, value, cause, now);
   }
 
   /** Forgets a key (e.g. its row was deleted). */

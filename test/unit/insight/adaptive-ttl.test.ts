@@ -30,6 +30,17 @@ describe("AdaptiveTtl", () => {
     expect(ttl.fill("k", "v2", "expired")).toBe(4_000);
   });
 
+  it("infers the cause from the clock with fillNow: early refills teach nothing", () => {
+    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 64_000, grow: 2, shrink: 0.5 });
+    expect(ttl.fillNow("k", "v1", 0)).toBe(1_000);
+    // Refilled before its TTL ran out: a write through the plugin dropped it.
+    expect(ttl.fillNow("k", "v2", 500)).toBe(1_000);
+    // Refilled once it expired, unchanged: longer.
+    expect(ttl.fillNow("k", "v2", 1_500)).toBe(2_000);
+    // Expired again (at 3,500), changed: shorter.
+    expect(ttl.fillNow("k", "v3", 3_600)).toBe(1_000);
+  });
+
   it("keeps state for at most maxKeys keys", () => {
     const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 8_000, maxKeys: 100 });
     for (let i = 0; i < 1_000; i++) ttl.fill(`k${i}`, "v", "first");
