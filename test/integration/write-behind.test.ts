@@ -189,6 +189,24 @@ describe("write-behind counters", () => {
     expect((await cached.post.findUnique({ where: { id: id! } }))?.views).toBe(4);
   });
 
+  it("without persistence, a Redis restart loses the increments not yet flushed (why AOF is required)", async () => {
+    const volatile = await startAofRedis({ persistence: false });
+    const client = new Redis(volatile.url);
+    client.on("error", () => {});
+    try {
+      const prefix = uniquePrefix("wb-volatile");
+      const [id] = await seedPosts(1, prefix);
+      await new IncrementRecorder(client, prefix).increment({ model: "Post", where: { id: id! }, field: "views", by: 10 });
+      await volatile.kill();
+      await volatile.start();
+      expect(await new CounterFlusher(client, base.prisma as never, { prefix }).drain()).toEqual([]);
+      expect((await views([id!])).get(id!)).toBe(0);
+    } finally {
+      client.disconnect();
+      await volatile.destroy();
+    }
+  });
+
   it("rejects increments it cannot apply, naming the field", async () => {
     const recorder = new IncrementRecorder(redis, uniquePrefix("wb-bad"), ["Post"]);
     await expect(recorder.increment({ model: "Nope", where: { id: 1 }, field: "views" })).rejects.toThrow(CacheConfigError);

@@ -25,14 +25,16 @@ export interface AofRedis {
 const FIRST_PORT = 7200;
 const LAST_PORT = 7219;
 
-export async function startAofRedis(): Promise<AofRedis> {
+/** `persistence: false` starts the same server without AOF, to show what that loses. */
+export async function startAofRedis(options: { persistence?: boolean } = {}): Promise<AofRedis> {
+  const appendonly = options.persistence === false ? "no" : "yes";
   const dir = mkdtempSync(join(tmpdir(), "pcp-aof-"));
   let child: ChildProcess | undefined;
   let port = 0;
   const spawnOn = async (candidate: number): Promise<boolean> => {
     const proc = spawn(
       "redis-server",
-      ["--port", String(candidate), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+      ["--port", String(candidate), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", appendonly, "--appendfsync", "always", "--save", ""],
       { stdio: "ignore" },
     );
     const deadline = Date.now() + 10_000;
