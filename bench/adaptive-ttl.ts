@@ -77,21 +77,31 @@ function simulate(name: string, ttlFor: (key: number, version: number, now: numb
 }
 
 const fixed = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800].map((seconds) => simulate(`fixed ${seconds} s`, () => seconds * 1000));
-const adaptiveConfigs = (process.env.CONFIGS ? JSON.parse(process.env.CONFIGS) : [
-  { minMs: 1_000, maxMs: 120_000 },
-  { minMs: 1_000, maxMs: 300_000 },
-  { minMs: 1_000, maxMs: 600_000 },
-]) as { minMs: number; maxMs: number; grow?: number; shrink?: number }[];
+const adaptiveConfigs = (
+  process.env.CONFIGS
+    ? JSON.parse(process.env.CONFIGS)
+    : [
+        { minMs: 1_000, maxMs: 120_000 },
+        { minMs: 1_000, maxMs: 300_000 },
+        { minMs: 1_000, maxMs: 600_000 },
+      ]
+) as { minMs: number; maxMs: number; grow?: number; shrink?: number }[];
 const adaptive = adaptiveConfigs.map((options) => {
   const ttl = new AdaptiveTtl(options);
-  return simulate(`adaptive [${options.minMs / 1000} s, ${options.maxMs / 1000} s] ×${options.grow ?? 1.5}/×${options.shrink ?? 0.1}`, (key, v, now) => ttl.fillNow(String(key), String(v), now));
+  return simulate(`adaptive [${options.minMs / 1000} s, ${options.maxMs / 1000} s] ×${options.grow ?? 1.5}/×${options.shrink ?? 0.1}`, (key, v, now) =>
+    ttl.fillNow(String(key), String(v), now),
+  );
 });
 
-console.log(`${KEYS} keys (80% change every ${STABLE_CHANGE_S / 3600} h, 20% every ${VOLATILE_CHANGE_S} s, out of band), ${READS_PER_S} reads/s Zipf(1.0), ${DURATION_S / 3600} h simulated`);
+console.log(
+  `${KEYS} keys (80% change every ${STABLE_CHANGE_S / 3600} h, 20% every ${VOLATILE_CHANGE_S} s, out of band), ${READS_PER_S} reads/s Zipf(1.0), ${DURATION_S / 3600} h simulated`,
+);
 console.log("policy | hit ratio | stale reads | mean staleness per read | mean staleness of a stale read");
 console.log("---|---:|---:|---:|---:");
 for (const r of [...fixed, ...adaptive]) {
-  console.log(`${r.name} | ${(r.hitRatio * 100).toFixed(2)}% | ${(r.staleReads * 100).toFixed(2)}% | ${r.meanStaleMs.toFixed(1)} ms | ${(r.meanStaleOfStaleMs / 1000).toFixed(2)} s`);
+  console.log(
+    `${r.name} | ${(r.hitRatio * 100).toFixed(2)}% | ${(r.staleReads * 100).toFixed(2)}% | ${r.meanStaleMs.toFixed(1)} ms | ${(r.meanStaleOfStaleMs / 1000).toFixed(2)} s`,
+  );
 }
 for (const a of adaptive) {
   // The best fixed TTL at equal or lower staleness: the highest hit ratio among those no staler than adaptive.

@@ -31,12 +31,12 @@ async function observed(ranks: Uint32Array, maxEntries: number): Promise<number>
   for (const rank of ranks) {
     const key = `{pc}:e:Post:findUnique:${rank}`;
     const stamps = ["{pc}:s:*", "{pc}:s:Post:unique", `{pc}:s:Post:${rank}`];
-    const found = store.lookupNow({ key, stamps, lifeMs: HOUR_MS });
+    const found = store.lookupNow({ key, stamps, stampLifeMs: HOUR_MS });
     if (found.value !== undefined) {
       hits++;
       continue;
     }
-    store.fillNow({ key, stamps, fence: found.fence, value: `{"id":${rank},"title":"post ${rank}","views":0}`, ttlMs: HOUR_MS, swrMs: 0, loadMs: 1 });
+    await store.fill({ key, stamps, fence: found.fence, value: `{"id":${rank},"title":"post ${rank}","views":0}`, ttlMs: HOUR_MS, swrMs: 0, loadMs: 1 });
   }
   await store.close();
   return hits / ranks.length;
@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   for (const rank of ranks) curve.record(`{pc}:e:Post:findUnique:${rank}`, 48);
   const estimateMs = performance.now() - started;
-  console.log(`Zipf(1.0) over ${KEYS} keys, ${REQUESTS} lookups; SHARDS sample ${curve.sizing().sampledKeys} keys (rate ${curve.samplingRate.toFixed(4)}), ${(estimateMs * 1e6 / REQUESTS).toFixed(0)} ns per recorded access`);
+  console.log(
+    `Zipf(1.0) over ${KEYS} keys, ${REQUESTS} lookups; SHARDS sample ${curve.sizing().sampledKeys} keys (rate ${curve.samplingRate.toFixed(4)}), ${((estimateMs * 1e6) / REQUESTS).toFixed(0)} ns per recorded access`,
+  );
   console.log("maxEntries | predicted | observed (memoryStore) | difference");
   console.log("---:|---:|---:|---:");
   let worst = 0;

@@ -22,7 +22,10 @@ const MAX_ENTRIES = 300;
 
 const pglite = new PGlite();
 const migrations = join(import.meta.dirname, "..", "prisma", "migrations");
-for (const dir of readdirSync(migrations, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+for (const dir of readdirSync(migrations, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort()) {
   await pglite.exec(readFileSync(join(migrations, dir, "migration.sql"), "utf8"));
 }
 const base = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
@@ -65,8 +68,20 @@ const report = costReport(
 );
 console.log(`${READS} post.findUnique by Zipf(1.0) over ${POSTS} posts, memoryStore({ maxEntries: ${MAX_ENTRIES} }), miss ${missMs.toFixed(2)} ms\n`);
 console.log(formatCostReport(report));
-console.log(`\nsizing: observed hit ratio ${((stats.hits / (stats.hits + stats.misses)) * 100).toFixed(1)}% at ${MAX_ENTRIES} entries, predicted ${(curve.hitRatioAt(MAX_ENTRIES) * 100).toFixed(1)}%`);
-console.log(`curve: ${sizing.entries.slice(0, 4).map((p) => `${p.size}: ${(p.hitRatio * 100).toFixed(1)}%`).join(", ")}; max ${(sizing.maxHitRatio * 100).toFixed(1)}%`);
+console.log(
+  `\nsizing: observed hit ratio ${((stats.hits / (stats.hits + stats.misses)) * 100).toFixed(1)}% at ${MAX_ENTRIES} entries, predicted ${(curve.hitRatioAt(MAX_ENTRIES) * 100).toFixed(1)}%`,
+);
+console.log(
+  `curve: ${sizing.entries
+    .slice(0, 4)
+    .map((p) => `${p.size}: ${(p.hitRatio * 100).toFixed(1)}%`)
+    .join(", ")}; max ${(sizing.maxHitRatio * 100).toFixed(1)}%`,
+);
 console.log(`for a 90% hit ratio: ${sizing.recommendation?.entries ?? "unreachable"} entries (${sizing.recommendation?.bytes ?? "?"} bytes)`);
-console.log(`hottest: ${sketch.top(5).map((h) => `${h.key} (${h.count})`).join(", ")}`);
+console.log(
+  `hottest: ${sketch
+    .top(5)
+    .map((h) => `${h.key} (${h.count})`)
+    .join(", ")}`,
+);
 await base.$disconnect();

@@ -18,9 +18,7 @@ export function counterKey(target: CounterTarget): string {
 /** The target back from its text. */
 export function parseCounterKey(text: string): CounterTarget {
   const [model, field, where] = JSON.parse(text, (_key, value) =>
-    value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && typeof value.$bigint === "string"
-      ? BigInt(value.$bigint)
-      : value,
+    value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && typeof value.$bigint === "string" ? BigInt(value.$bigint) : value,
   ) as [string, string, Record<string, unknown>];
   return { model, field, where };
 }

@@ -8,7 +8,7 @@ import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redi
 let bed: CacheBed;
 let redis: Redis;
 const sharePrefix = uniquePrefix("warming");
-let ids: number[] = [];
+const ids: number[] = [];
 
 beforeAll(async () => {
   bed = await createCacheBed("memory");
@@ -35,10 +35,7 @@ describe("warming", () => {
 
   it("reports a failing read without failing the others", async () => {
     const fresh = bed.cached();
-    const result = await warm(fresh.prisma, [
-      { model: "Post", operation: "findUniqueOrThrow", args: { where: { id: -1 } } },
-      async (client) => client.post.count(),
-    ]);
+    const result = await warm(fresh.prisma, [{ model: "Post", operation: "findUniqueOrThrow", args: { where: { id: -1 } } }, async (client) => client.post.count()]);
     expect(result.ran).toBe(1);
     expect(result.failed).toHaveLength(1);
     expect((result.failed[0]!.error as { code?: string }).code).toBe("P2025");

@@ -32,11 +32,9 @@ export async function startAofRedis(options: { persistence?: boolean } = {}): Pr
   let child: ChildProcess | undefined;
   let port = 0;
   const spawnOn = async (candidate: number): Promise<boolean> => {
-    const proc = spawn(
-      "redis-server",
-      ["--port", String(candidate), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", appendonly, "--appendfsync", "always", "--save", ""],
-      { stdio: "ignore" },
-    );
+    const proc = spawn("redis-server", ["--port", String(candidate), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", appendonly, "--appendfsync", "always", "--save", ""], {
+      stdio: "ignore",
+    });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && proc.exitCode === null) {
       if (await answersPing(candidate)) {

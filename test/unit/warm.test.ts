@@ -53,10 +53,7 @@ describe("warm", () => {
     gates[0]!.resolve();
     const result = await done;
     expect(result.ran).toBe(1);
-    expect(result.failed.map((f) => String(f.error))).toEqual([
-      "RangeError: warm(): deleteMany is not a read operation",
-      "RangeError: warm(): the client has no Nope.findMany",
-    ]);
+    expect(result.failed.map((f) => String(f.error))).toEqual(["RangeError: warm(): deleteMany is not a read operation", "RangeError: warm(): the client has no Nope.findMany"]);
   });
 
   it("skips reads not yet started once aborted", async () => {

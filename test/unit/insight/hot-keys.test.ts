@@ -16,7 +16,7 @@ describe("HotKeySketch", () => {
     const sketch = new HotKeySketch(50);
     const truth = new Map<string, number>();
     let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < 50_000; i++) {
       // Ten hot keys take half the reads; the rest spread over 10,000 keys.
       const key = random() < 0.5 ? `hot${Math.floor(random() * 10)}` : `cold${Math.floor(random() * 10_000)}`;

@@ -18,7 +18,7 @@ function zipfStream(keys: number, length: number, seed = 1): string[] {
   let sum = 0;
   for (let k = 1; k <= keys; k++) cdf[k - 1] = sum += 1 / k;
   let state = seed;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const out: string[] = [];
   for (let i = 0; i < length; i++) {
     const u = random() * sum;

@@ -4,7 +4,7 @@ import { MissRatioCurve } from "../../../src/insight/miss-ratio-curve.ts";
 import { memoryStore } from "../../../src/stores/memory-store.ts";
 
 describe("miss-ratio curve vs the memory store", () => {
-  it("predicts the memory store's hit ratio within 5 points at three sizes on Zipf(1.0) over 10,000 keys", () => {
+  it("predicts the memory store's hit ratio within 5 points at three sizes on Zipf(1.0) over 10,000 keys", async () => {
     const next = zipf(10_000, 1.0, seededRandom(11));
     const keys = Array.from({ length: 40_000 }, () => `{pc}:e:Post:${next()}`);
     const curve = new MissRatioCurve({ maxSampledKeys: 1024 });
@@ -13,10 +13,10 @@ describe("miss-ratio curve vs the memory store", () => {
       const store = memoryStore({ maxEntries });
       let hits = 0;
       for (const key of keys) {
-        const request = { key, stamps: ["{pc}:s:*", `${key}:row`], lifeMs: 3_600_000 };
+        const request = { key, stamps: ["{pc}:s:*", `${key}:row`], stampLifeMs: 3_600_000 };
         const found = store.lookupNow(request);
         if (found.value !== undefined) hits++;
-        else store.fillNow({ ...request, fence: found.fence, value: "{}", ttlMs: 3_600_000, swrMs: 0, loadMs: 1 });
+        else await store.fill({ ...request, fence: found.fence, value: "{}", ttlMs: 3_600_000, swrMs: 0, loadMs: 1 });
       }
       expect(Math.abs(curve.hitRatioAt(maxEntries) - hits / keys.length)).toBeLessThan(0.05);
     }
