@@ -634,7 +634,10 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
   describe("cache keys", () => {
     it("ignores the order of keys in the args", async () => {
       await expectMiss(() => bed.prisma.user.findUnique({ where: { id: seed.bob }, select: { id: true, email: true, posts: { where: { published: true, views: { gte: 0 } } } } }));
-      await expectHit(() => bed.prisma.user.findUnique({ select: { posts: { where: { views: { gte: 0 }, published: true } }, email: true, id: true }, where: { id: seed.bob } }));
+      // Arguments and filters in another order: one entry. A selection's order is the order of the result's fields,
+      // so it stays part of the key (issue 8, item 10; test/integration/keys.test.ts).
+      await expectHit(() => bed.prisma.user.findUnique({ select: { id: true, email: true, posts: { where: { views: { gte: 0 }, published: true } } }, where: { id: seed.bob } }));
+      await expectMiss(() => bed.prisma.user.findUnique({ where: { id: seed.bob }, select: { email: true, id: true, posts: { where: { published: true, views: { gte: 0 } } } } }));
     });
 
     it("serves a repeated read that reuses the same args object from the cache", async () => {
