@@ -88,7 +88,9 @@ export class ReadThrough {
   private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean): Promise<unknown> {
     if (found === undefined) return source[LOAD](); // the store failed (already reported): the database answers
     const lease = found.leased ? request.lease?.token : undefined;
-    if (found.value === undefined) return this.miss(plan, found, lease, source);
+    // An entry past this call's ttl + swr can still be in the store for a moment (Redis expires it by its own
+    // clock, freshness is the app's): it is a miss, never a stale answer the call did not allow.
+    if (found.value === undefined || (found.freshForMs ?? Infinity) + plan.policy.swrMs <= 0) return this.miss(plan, found, lease, source);
     let value: unknown;
     try {
       value = this.copies.value(plan.key, found.value);
