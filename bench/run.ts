@@ -20,6 +20,7 @@ import { createCountingAdapter, type CountingAdapter } from "../test/support/sql
 import { check } from "../test/support/coherence-checker.ts";
 import { changeFeedBench } from "./change-feed.ts";
 import { waitFor } from "../test/support/poll.ts";
+import { zipf } from "./zipf.ts";
 
 // The built package, as users run it (npm run bench builds it first); BENCH_SRC=1 measures the sources instead.
 // The specifier is a variable so that type-checking does not need a build.
@@ -244,7 +245,7 @@ async function mixedWorkload(
   prefix: string,
   tiered: (channel: string) => TieredStore,
 ): Promise<void> {
-  const zipf = zipfSampler(ids.length, 1.0);
+  const sampleRank = zipf(ids.length, 1.0, Math.random);
   const run = async (
     name: string,
     clients: { read(id: number): Promise<{ views: number } | null>; write(id: number): Promise<{ views: number }> }[],
@@ -266,7 +267,7 @@ async function mixedWorkload(
       Array.from({ length: 32 }, async (_, worker) => {
         const client = clients[worker % clients.length]!;
         while (!measuring || performance.now() < deadline) {
-          const id = ids[zipf()]!;
+          const id = ids[sampleRank()]!;
           const start = performance.now();
           if (Math.random() < 0.9) {
             const post = await client.read(id);
@@ -445,25 +446,6 @@ function countRoundTrips(redis: Redis): Counter {
     };
   }
   return counter;
-}
-
-/** Zipf(s) over ranks 0..n-1 by inverse CDF. */
-function zipfSampler(n: number, s: number): () => number {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let k = 1; k <= n; k++) cdf[k - 1] = sum += 1 / k ** s;
-  for (let k = 0; k < n; k++) cdf[k]! /= sum;
-  return () => {
-    const u = Math.random();
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
 }
 
 main().catch((error) => {
