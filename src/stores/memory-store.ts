@@ -16,7 +16,7 @@ interface Stamp {
 }
 
 /**
- * An in-process store: a bounded table of entries (second-chance eviction) plus the stamps that guard them. Entries and stamps live in this
+ * An in-process store: a bounded table of entries (second-chance eviction) plus the stamps that fence them. Entries and stamps live in this
  * process only, so use it alone only when one process writes the database; share a Redis otherwise.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
@@ -97,9 +97,9 @@ export class MemoryStore implements CacheStore {
 
   async writeThrough(request: WriteThroughRequest): Promise<boolean> {
     const now = Date.now();
-    const guardHolds = request.guard.stamps.map((key) => this.currentToken(key, now, 0)).join(",") === request.guard.fence;
+    const unchanged = request.unchangedSince.stamps.map((key) => this.currentToken(key, now, 0)).join(",") === request.unchangedSince.fence;
     this.bumpNow(request.bump);
-    if (!guardHolds) return false;
+    if (!unchanged) return false;
     for (const fill of request.fills) {
       const life = fill.ttlMs + fill.swrMs;
       const tokens = fill.stamps.map((key) => this.currentToken(key, now, life)!);

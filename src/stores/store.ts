@@ -66,11 +66,14 @@ export interface FillRequest {
 
 /** A write's invalidation that also stores the written record under its unique lookups (write-through). */
 export interface WriteThroughRequest {
-  /** Stamps read before the database write, and their values then (a lookup's fence). */
-  guard: { stamps: readonly string[]; fence: string };
+  /**
+   * Stamps that every writer of the row advances, read before the database write, and their values then (a
+   * lookup's fence): the fills are stored only if none has moved since, i.e. no other write touched the row.
+   */
+  unchangedSince: { stamps: readonly string[]; fence: string };
   /** Stamps the write advances, as `bump` would. */
   bump: readonly string[];
-  /** Entries to store once the stamps have advanced, only if no guard stamp moved since it was read. */
+  /** Entries to store once the stamps have advanced, only if `unchangedSince` still holds. */
   fills: readonly { key: string; stamps: readonly string[]; value: string; ttlMs: number; swrMs: number }[];
 }
 
@@ -103,8 +106,8 @@ export interface CacheStore {
   /** Advances stamps after a write has committed. */
   bump(stamps: readonly string[]): Promise<void>;
   /**
-   * Advances `bump` and, atomically with it, stores `fills` if every guard stamp still has its value: no other
-   * write touched the row between the guard's read (before the database write) and now, so the written record is
+   * Advances `bump` and, atomically with it, stores `fills` if every stamp in `unchangedSince` still has its value:
+   * no other write touched the row between that read (before the database write) and now, so the written record is
    * the newest. Resolves to whether the entries were stored; the stamps are advanced either way.
    */
   writeThrough?(request: WriteThroughRequest): Promise<boolean>;

@@ -175,7 +175,8 @@ export class TieredStore implements CacheStore {
     if (remote.length === 0) return results;
     const sentAt = this.sequence;
     const generation = this.generation;
-    const answers = await this.l2.lookup(remote.map((i) => requests[i]!), signal);
+    const asked = remote.map((i) => requests[i]!);
+    const answers = await this.l2.lookup(asked, signal);
     remote.forEach((i, j) => {
       results[i] = answers[j]!;
       this.learn(requests[i]!, answers[j]!, sentAt, generation);

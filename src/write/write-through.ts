@@ -78,7 +78,7 @@ export class WriteThrough {
       };
     });
     const bump = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
-    const stored = await this.store.writeThrough({ guard: { stamps: prepared.stamps, fence: prepared.fence }, bump, fills }, prepared.model);
+    const stored = await this.store.writeThrough({ unchangedSince: { stamps: prepared.stamps, fence: prepared.fence }, bump, fills }, prepared.model);
     if (stored === undefined) return false;
     this.metrics.count("invalidations");
     if (stored) this.metrics.count("fills", fills.length);

@@ -1,7 +1,7 @@
 /**
  * The store contract suite: registers vitest tests for the store protocol (src/stores/store.ts) against any store,
  * directly, without the plugin. A store passes if it keeps the three rules (the fence, fills refused after a bump,
- * lost stamps invalidate) and what the optional parts promise (leases, write-through's guard, TTLs, bounds).
+ * lost stamps invalidate) and what the optional parts promise (leases, write-through's unchanged-since check, TTLs, bounds).
  *
  *   describeStoreContract("redisStore", async () => ({ store: redisStore({ client }), close: async () => {} }));
  */
@@ -167,23 +167,23 @@ export function describeStoreContract(name: string, make: (namespace: string) =>
       await until(async () => (await one(req)).value === undefined, "the entry expires for good");
     });
 
-    it("write-through: stores the written record when the guard held; only bumps when a guard stamp moved", async () => {
+    it("write-through: stores the written record when its stamps were unchanged since; only bumps when one moved", async () => {
       const { request, entry, stamp, one, subject } = await setup();
       const store = subject.store;
       if (!store.writeThrough) return;
-      const guardStamps = [stamp("*"), stamp("r:M:wt")];
-      const read = request(entry("wt"), guardStamps);
-      const guard = { stamps: guardStamps, fence: (await one(read)).fence };
-      const fills = [{ key: read.key, stamps: guardStamps, value: "written", ttlMs: 60_000, swrMs: 0 }];
-      expect(await store.writeThrough({ guard, bump: [stamp("r:M:wt")], fills })).toBe(true);
+      const rowStamps = [stamp("*"), stamp("r:M:wt")];
+      const read = request(entry("wt"), rowStamps);
+      const unchangedSince = { stamps: rowStamps, fence: (await one(read)).fence };
+      const fills = [{ key: read.key, stamps: rowStamps, value: "written", ttlMs: 60_000, swrMs: 0 }];
+      expect(await store.writeThrough({ unchangedSince, bump: [stamp("r:M:wt")], fills })).toBe(true);
       expect((await one(read)).value).toBe("written");
 
-      // Another write moved a guard stamp between the guard's read and this write-through: no fill, bump still applied.
-      const guard2 = { stamps: guardStamps, fence: (await one(read)).fence };
+      // Another write moved one of the stamps between their read and this write-through: no fill, bump still applied.
+      const readBefore = { stamps: rowStamps, fence: (await one(read)).fence };
       await store.bump([stamp("r:M:wt")]);
       const other = request(entry("wt-other"), [stamp("*"), stamp("m:M")]);
       const otherFence = (await one(other)).fence;
-      expect(await store.writeThrough({ guard: guard2, bump: [stamp("m:M")], fills: [{ ...fills[0]!, value: "lost race" }] })).toBe(false);
+      expect(await store.writeThrough({ unchangedSince: readBefore, bump: [stamp("m:M")], fills: [{ ...fills[0]!, value: "lost race" }] })).toBe(false);
       expect((await one(read)).value).toBeUndefined();
       expect((await one(other)).fence, "the bump was applied").not.toBe(otherFence);
     });
