@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { redisStore, type CacheError, type CacheErrorContext } from "../../src/index.ts";
 import { createCacheBed, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
-import { startRedisServer, type RedisServer } from "../support/redis.ts";
+import { startRedisServer } from "../support/redis.ts";
 
 let bed: CacheBed;
 const cleanups: (() => Promise<void> | void)[] = [];
