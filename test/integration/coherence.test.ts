@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisStore, tieredStore, type CachePluginOptions, type TieredStore } from "../../src/index.ts";
-import { check, runCoherenceChecker } from "../support/coherence-checker.ts";
+import { check, deleteReportingVersion, runCoherenceChecker } from "../support/coherence-checker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createTestClient, type TestClient } from "../support/prisma.ts";
 import { createRedis, deleteKeysWithPrefix, uniquePrefix } from "../support/redis.ts";
 import { lateFenceStore } from "../support/unsafe-stores.ts";
 import type { Redis } from "ioredis";
@@ -40,6 +41,59 @@ describe("coherence checker", () => {
     expect(check([oldDelete, update, absent])).toHaveLength(1);
     const newDelete = { name: "delete(1)", start: 5.5, end: 8, wrote: new Map([[1, { version: 4, deleted: true }]]) };
     expect(check([oldDelete, update, newDelete, absent])).toHaveLength(0);
+  });
+
+  /**
+   * Runs `remove` on post `id` while an interactive transaction holds the row after incrementing its version from 1
+   * to 2, and commits that transaction only once `remove` waits for the row lock. Resolves to what `remove` returned.
+   */
+  async function deleteBehindAnUpdate<T>(remove: (prisma: TestClient["prisma"], id: number) => Promise<T>): Promise<T> {
+    const [holder, deleter, watcher] = [0, 1, 2].map(() => createTestClient({ url: db.url }));
+    try {
+      const id = 100;
+      const author = await holder!.prisma.user.upsert({ where: { email: "lock@check" }, create: { email: "lock@check" }, update: {} });
+      await holder!.prisma.post.create({ data: { id, title: "lock", slug: "lock", views: 1, authorId: author.id } });
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let updated = () => {};
+      const holding = new Promise<void>((resolve) => (updated = resolve));
+      const transaction = holder!.prisma.$transaction(
+        async (tx) => {
+          await tx.post.update({ where: { id }, data: { views: { increment: 1 } } });
+          updated();
+          await released;
+        },
+        { timeout: 20_000 },
+      );
+      await holding;
+      // Started now: a PrismaPromise runs only once something awaits it.
+      const removing = (async () => remove(deleter!.prisma, id))();
+      const waitingForLocks =
+        holder!.provider === "mysql"
+          ? // The holder sleeps in its transaction: a statement running on this database is the delete's, which waits.
+            `SELECT count(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND info IS NOT NULL AND id <> CONNECTION_ID()`
+          : `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+      await waitFor(
+        async () => Number((await watcher!.prisma.$queryRawUnsafe<{ n: number | bigint }[]>(waitingForLocks))[0]!.n) > 0,
+        "the delete waiting for the row lock",
+        10_000,
+      );
+      release();
+      await transaction;
+      return await removing;
+    } finally {
+      await Promise.all([holder, deleter, watcher].map((client) => client!.close()));
+    }
+  }
+
+  it("a delete's tombstone follows the version it deleted, even when an update committed while it waited", async () => {
+    // The checker's delete reports the version the update left (2), which it deleted.
+    expect(await deleteBehindAnUpdate((prisma, id) => deleteReportingVersion(prisma, db.provider, id))).toBe(2);
+    if (db.provider === "mysql") {
+      // Why it must: Prisma's own delete on MySQL (SELECT, then DELETE) returns the version before the update (1),
+      // while the row it removed had version 2.
+      expect((await deleteBehindAnUpdate((prisma, id) => prisma.post.delete({ where: { id } }))).views).toBe(1);
+    }
   });
 
   it(

@@ -14,7 +14,7 @@ import pg from "pg";
 import { cachePlugin, type CachePluginOptions, type CacheStore } from "../../src/index.ts";
 import { CACHE_SCHEMAS } from "./cache-bed.ts";
 import { dialect } from "./dialect.ts";
-import { createTestClient, providerOfUrl } from "./prisma.ts";
+import { createTestClient, providerOfUrl, type TestClient } from "./prisma.ts";
 
 export interface CheckerOptions {
   databaseUrl: string;
@@ -241,9 +241,10 @@ export async function runCoherenceChecker(options: CheckerOptions): Promise<Chec
       const row = pickRow();
       return withRowLock(rowLocks, row, async () => {
         await record(`delete(${row})`, async () => {
-          const post = await c.prisma.post.delete({ where: { id: row } });
-          lastTombstone.set(row, post.views + 1);
-          return { wrote: new Map([[row, { version: post.views + 1, deleted: true }]]) };
+          // Through the cached client (typed as the plain one: the extension changes no write's signature).
+          const tombstone = (await deleteReportingVersion(c.prisma as unknown as TestClient["prisma"], provider, row)) + 1;
+          lastTombstone.set(row, tombstone);
+          return { wrote: new Map([[row, { version: tombstone, deleted: true }]]) };
         });
         const tombstone = lastTombstone.get(row);
         if (tombstone === undefined) return;
@@ -334,6 +335,29 @@ export function check(history: readonly Operation[]): Violation[] {
     }
   }
   return violations;
+}
+
+/**
+ * Deletes post `row` and returns the version (`views`) it deleted, which a tombstone must exceed.
+ *
+ * On Postgres, `DELETE ... RETURNING` returns the row it deleted: if an update held the row, the delete waited for
+ * it and returns the row as that update left it. Prisma on MySQL has no RETURNING: a delete is `BEGIN; SELECT;
+ * DELETE; COMMIT`, and the SELECT is a plain consistent read that takes no lock. An update that holds the row then
+ * makes the DELETE wait, and commits first: the DELETE removes the updated row while Prisma returns the one the
+ * SELECT saw, a version older than the update's (which had returned to its caller). A tombstone built from it is
+ * older than that update, so a read that rightly found the row gone would be flagged. So on MySQL the version is
+ * read with `SELECT ... FOR UPDATE` in the delete's transaction: the row lock keeps other writers out until the
+ * delete commits, so the version read is the version deleted.
+ */
+export async function deleteReportingVersion(prisma: TestClient["prisma"], provider: string, row: number): Promise<number> {
+  if (provider !== "mysql") return (await prisma.post.delete({ where: { id: row } })).views;
+  const sql = dialect(provider);
+  return prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ views: number }[]>(sql.sql`SELECT views FROM "Post" WHERE id = ${row} FOR UPDATE`);
+    // When the row is gone already, the delete fails with P2025, as a plain delete would.
+    await tx.post.delete({ where: { id: row } });
+    return locked[0]!.views;
+  });
 }
 
 function seen(rows: number[], posts: ({ views: number } | null)[]): Map<number, number | typeof ABSENT> {
