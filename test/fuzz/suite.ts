@@ -22,6 +22,8 @@ export interface SuiteOptions {
   /** Minimum hits and changed answers over all configurations (at the default budget). */
   minHits?: number;
   minChanged?: number;
+  /** The configurations to run (names from CONFIGS); all by default. */
+  configs?: readonly string[];
 }
 
 const BUDGET_MS = Number(process.env.FUZZ_MS ?? 2_000);
@@ -43,6 +45,7 @@ export function defineFuzzSuite(name: string, options: SuiteOptions): void {
 
     CONFIGS.forEach((config, index) => {
       if (ONLY_CONFIGS && !ONLY_CONFIGS.includes(config.name)) return;
+      if (options.configs && !options.configs.includes(config.name)) return;
       it(config.name, { timeout: BUDGET_MS + 240_000 }, async () => {
         const result = await fuzz({
           target,
