@@ -11,10 +11,18 @@ import { providerTarget } from "./targets.ts";
 defineFuzzSuite("test bed (MariaDB)", {
   seed: 3000,
   configs: ["memory", "redis-two-instances", "tiered"],
-  // Floors below what the first program of each configuration alone gives (76 hits, 7 changed answers), which
+  // Floors below what the first program of each configuration alone gives (56 hits, 8 changed answers), which
   // is what runs when the machine is slow: the seeds are fixed, so that minimum is deterministic.
   minHits: 30,
   minChanged: 4,
+  features: {
+    // F4: two reads of one query in the same tick with their select keys in different orders both get the first
+    // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
+    reorderedRepeats: false,
+    // P2 (not a plugin defect): after Prisma's engine panics on invalid lookups in one tick, the plain client's next
+    // query on MariaDB fails with "attempted to take ownership of Rust value while it was borrowed".
+    invalidArgsInBursts: false,
+  },
   target: () =>
     providerTarget("mysql", {
       name: "test-bed-mysql",

