@@ -23,6 +23,15 @@ const integration = {
   hookTimeout: 60_000,
 };
 
+/** The fuzzer's files for the other providers, each in its own project (the provider decides the test database). */
+const FUZZ_OTHER_PROVIDERS = ["test/fuzz/test-bed-mysql.test.ts", "test/fuzz/test-bed-sqlite.test.ts"];
+
+const fuzz = {
+  globalSetup: ["test/support/global-setup.ts"],
+  testTimeout: 300_000,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -34,12 +43,13 @@ export default defineConfig({
         test: {
           name: "fuzz",
           include: ["test/fuzz/**/*.test.ts"],
+          exclude: FUZZ_OTHER_PROVIDERS,
           provide: { provider: "postgresql" },
-          globalSetup: ["test/support/global-setup.ts"],
-          testTimeout: 300_000,
-          hookTimeout: 120_000,
+          ...fuzz,
         },
       },
+      { test: { name: "fuzz-mysql", include: ["test/fuzz/test-bed-mysql.test.ts"], provide: { provider: "mysql" }, ...fuzz } },
+      { test: { name: "fuzz-sqlite", include: ["test/fuzz/test-bed-sqlite.test.ts"], provide: { provider: "sqlite" }, ...fuzz } },
     ],
   },
 });

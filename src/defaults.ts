@@ -49,6 +49,10 @@ export const DEFAULTS = {
     /** First and longest pause between polls for an entry another process is loading, in milliseconds. */
     leasePollFirstMs: 2,
     leasePollMaxMs: 25,
+    /** Prisma's default interactive-transaction `timeout`, used when the client's own is not readable, in milliseconds. */
+    transactionTimeoutMs: 5_000,
+    /** Added to that timeout before re-invalidating the writes of a transaction whose end was not observed (its commit or rollback itself takes time), in milliseconds. */
+    transactionMarginMs: 1_000,
     /** How long the default error reporter stays quiet after a warning, in milliseconds. */
     errorBurstMs: 10_000,
   },

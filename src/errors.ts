@@ -23,6 +23,12 @@ export type CacheErrorCode =
   | "CHANGE_FEED_UNAVAILABLE"
   /** The change feed lost its connection; it reconnects and advances every model before streaming again. */
   | "CHANGE_FEED_INTERRUPTED"
+  /**
+   * A write ran in an interactive transaction this plugin did not open (its `$transaction` was bypassed), so its
+   * commit cannot be observed: invalidated now and again once the transaction must have ended; reads of this process
+   * bypass the cache until then.
+   */
+  | "TRANSACTION_UNOBSERVED"
   /** A bug in the plugin, caught so it cannot fail a query; the plugin fell back to the safe path. */
   | "INTERNAL";
 
@@ -45,7 +51,9 @@ export type CacheOperation =
   | "publish"
   /** The change feed (its session, lease or stream) and its leader lease. */
   | "changeFeed"
-  | "lease";
+  | "lease"
+  /** A write in an interactive transaction whose end the plugin cannot observe. */
+  | "transaction";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {
@@ -112,6 +120,26 @@ export class CacheDeliveryError extends CacheError {
 export class ChangeFeedError extends CacheError {
   constructor(code: "CHANGE_FEED_UNAVAILABLE" | "CHANGE_FEED_INTERRUPTED", message: string, options?: ErrorOptions) {
     super(code, message, options);
+  }
+}
+
+/**
+ * A write ran in an interactive transaction whose end this plugin cannot observe (it was not opened through the
+ * plugin's `$transaction`, e.g. an extension added after it calls Prisma's own). Never thrown: the write's stamps
+ * are advanced now and again after `afterMs` (the transaction's longest life), and until then this process's reads
+ * bypass the cache.
+ */
+export class CacheTransactionError extends CacheError {
+  constructor(
+    /** Prisma's id of the transaction, where known. */
+    readonly transactionId: string | number | undefined,
+    /** When the write's stamps are advanced again, in milliseconds from now. */
+    readonly afterMs: number,
+  ) {
+    super(
+      "TRANSACTION_UNOBSERVED",
+      `a write ran in interactive transaction ${String(transactionId)}, which was not opened through the cached client's $transaction, so its commit is not observable; it is invalidated now and again in ${afterMs} ms, and reads bypass the cache until then`,
+    );
   }
 }
 

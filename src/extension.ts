@@ -13,6 +13,7 @@ import { Serializer } from "./read/serializer.ts";
 import { schemaMismatch } from "./schema/client-check.ts";
 import { graphFromRuntime, graphFromSchema, type ModelGraph, type RuntimeDataModel } from "./schema/model-graph.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { transactionTimeoutOf } from "./transaction-scope.ts";
 import { GuardedStore } from "./stores/guarded-store.ts";
 import { memoryStore } from "./stores/memory-store.ts";
 import { transactionWithInvalidation } from "./write/interactive-transactions.ts";
@@ -65,7 +66,7 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     const report = createErrorReporter(metrics, resolved.onError);
     const store = new GuardedStore(resolved.store ?? memoryStore(), resolved.timeoutMs, report);
     const serializer = new Serializer();
-    const invalidator = new Invalidator(store, resolved.prefix, metrics);
+    const invalidator = new Invalidator(store, resolved.prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
     const plans = new PlanCache(graph, resolved.prefix, DEFAULTS.limits.maxMemoEntries);
     const reads = new ReadThrough(store, serializer, metrics, report, {
       maxEntryBytes: resolved.maxEntryBytes,

@@ -2,7 +2,17 @@ export { cachePlugin, type CacheReadArgs } from "./extension.ts";
 export type { CacheApi, InvalidateTarget, RawCacheStrategy, RawSql } from "./cache-api.ts";
 export { postgresChangeFeed, CHANGE_FEED_DEFAULTS, type PostgresChangeFeedOptions } from "./change-feed/postgres-change-feed.ts";
 export type { ChangeFeed, ChangeFeedState, ChangeFeedStats } from "./change-feed/change-feed.ts";
-export { CacheConfigError, CacheDeliveryError, CacheError, CacheStoreError, ChangeFeedError, type CacheErrorCode, type CacheErrorContext, type CacheOperation } from "./errors.ts";
+export {
+  CacheConfigError,
+  CacheDeliveryError,
+  CacheError,
+  CacheStoreError,
+  CacheTransactionError,
+  ChangeFeedError,
+  type CacheErrorCode,
+  type CacheErrorContext,
+  type CacheOperation,
+} from "./errors.ts";
 export type { CacheStats } from "./metrics.ts";
 export { DEFAULTS, type CachePluginOptions, type CacheStrategy, type ModelPolicy } from "./options.ts";
 export type {

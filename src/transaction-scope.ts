@@ -36,3 +36,14 @@ export function transactionOf(source: object): Transaction | undefined {
   const transaction = (source as HookParams).__internalParams?.transaction;
   return transaction === undefined ? undefined : { kind: transaction.kind, id: transaction.id };
 }
+
+/** What Prisma keeps of the client's constructor options (Prisma 7 runtime). */
+interface ConfiguredClient {
+  _engineConfig?: { transactionOptions?: { timeout?: unknown } };
+}
+
+/** The client's default interactive-transaction `timeout` in milliseconds, where readable. */
+export function transactionTimeoutOf(client: object): number | undefined {
+  const timeout = (client as ConfiguredClient)._engineConfig?.transactionOptions?.timeout;
+  return typeof timeout === "number" && Number.isFinite(timeout) && timeout > 0 ? timeout : undefined;
+}

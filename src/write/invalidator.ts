@@ -1,10 +1,17 @@
 import { DEFAULTS } from "../defaults.ts";
+import { CacheTransactionError, type ErrorReporter } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 import { stampKey } from "../stamps/names.ts";
 import type { GuardedStore } from "../stores/guarded-store.ts";
 import type { Transaction } from "../transaction-scope.ts";
 
-const { retryFirstMs, retryMaxMs } = DEFAULTS.limits;
+const { retryFirstMs, retryMaxMs, transactionMarginMs } = DEFAULTS.limits;
+
+/** The re-invalidation of a transaction whose end is not observable: its stamps, advanced again when `timer` fires. */
+interface Unobserved {
+  stamps: Set<string>;
+  timer: NodeJS.Timeout;
+}
 
 /**
  * Applies invalidations after writes commit, and only then lets the write's promise resolve.
@@ -15,6 +22,10 @@ const { retryFirstMs, retryMaxMs } = DEFAULTS.limits;
  *   `$transaction` returns; uncommitted data never reaches the cache because reads in transactions bypass it.
  * - If advancing fails (store down or too slow), the stamps are retried in the background and, until they are
  *   applied, every read bypasses the cache: a read could otherwise return the entry the write should have removed.
+ * - A write in an interactive transaction that was not opened through our `$transaction` (so its end is not
+ *   observable) is invalidated now, which covers a rollback, and again once the transaction must have ended (its
+ *   `timeout` plus a margin), which covers the commit: a read that refilled the old row in between is dropped then.
+ *   Until that second advance every read of this process bypasses the cache, and the write is reported.
  */
 export class Invalidator {
   private readonly open = new Map<string | number, Set<string>>();
@@ -23,11 +34,16 @@ export class Invalidator {
   private failures = 0;
   private retryDelayMs: number = retryFirstMs;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Re-invalidations pending for unobserved transactions, by transaction id (a symbol per write without one). */
+  private readonly unobserved = new Map<string | number | symbol, Unobserved>();
 
   constructor(
     private readonly store: GuardedStore,
     private readonly prefix: string,
     private readonly metrics: Metrics,
+    private readonly report: ErrorReporter,
+    /** The longest an interactive transaction stays open: the client's `timeout`, in milliseconds. */
+    private readonly transactionTimeoutMs: number,
   ) {
     // The store answers again (its circuit closed): apply what is pending now rather than at the next backoff.
     store.onRecovered(() => {
@@ -41,7 +57,7 @@ export class Invalidator {
 
   /** True while some invalidation has not reached the store. */
   get degraded(): boolean {
-    return this.failed.size > 0;
+    return this.failed.size > 0 || this.unobserved.size > 0;
   }
 
   /** Advances `stamps` now, or when the interactive transaction the write ran in ends. */
@@ -52,9 +68,33 @@ export class Invalidator {
         for (const stamp of stamps) pending.add(stamp);
         return;
       }
-      // A transaction opened some other way: invalidate now; its commit is not observable here.
+      this.afterCommitOf(transaction.id, stamps);
+    } else if (transaction?.kind === "itx") {
+      this.afterCommitOf(undefined, stamps);
     }
     await this.apply(stamps);
+  }
+
+  /** Schedules the second advance of a write whose transaction's end is not observable, and reports it. */
+  private afterCommitOf(id: string | number | undefined, stamps: ReadonlySet<string>): void {
+    const key = id ?? Symbol("unidentified transaction");
+    const pending = this.unobserved.get(key);
+    if (pending) {
+      // The transaction ends before its first write's deadline: that timer covers this write too.
+      for (const stamp of stamps) pending.stamps.add(stamp);
+      return;
+    }
+    const afterMs = this.transactionTimeoutMs + transactionMarginMs;
+    const entry: Unobserved = {
+      stamps: new Set(stamps),
+      timer: setTimeout(() => {
+        // Applied before the bypass ends; a failed advance keeps reads bypassing through `failed`.
+        void this.apply(entry.stamps).finally(() => this.unobserved.delete(key));
+      }, afterMs),
+    };
+    entry.timer.unref();
+    this.unobserved.set(key, entry);
+    this.report(new CacheTransactionError(id, afterMs), { operation: "transaction" });
   }
 
   /** Starts collecting the invalidations of an interactive transaction. */

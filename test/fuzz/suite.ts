@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { featuresFromEnv } from "./features.ts";
+import { DEFAULT_FEATURES, type Features, featuresFromEnv } from "./features.ts";
 import { type FuzzResult, fuzz, summary } from "./fuzz.ts";
 import { CONFIGS, type FuzzTarget } from "./runner.ts";
 
@@ -22,6 +22,10 @@ export interface SuiteOptions {
   /** Minimum hits and changed answers over all configurations (at the default budget). */
   minHits?: number;
   minChanged?: number;
+  /** The configurations to run (names from CONFIGS); all by default. */
+  configs?: readonly string[];
+  /** Features switched on or off for this target (a finding of its provider, see FINDINGS.md); FUZZ_FEATURES applies on top. */
+  features?: Partial<Features>;
 }
 
 const BUDGET_MS = Number(process.env.FUZZ_MS ?? 2_000);
@@ -43,13 +47,14 @@ export function defineFuzzSuite(name: string, options: SuiteOptions): void {
 
     CONFIGS.forEach((config, index) => {
       if (ONLY_CONFIGS && !ONLY_CONFIGS.includes(config.name)) return;
+      if (options.configs && !options.configs.includes(config.name)) return;
       it(config.name, { timeout: BUDGET_MS + 240_000 }, async () => {
         const result = await fuzz({
           target,
           config,
           redisUrl: config.store === "memory" ? undefined : inject("redisUrl"),
           prefix: `t_fuzz_${randomBytes(4).toString("hex")}_`,
-          features: featuresFromEnv(process.env.FUZZ_FEATURES),
+          features: featuresFromEnv(process.env.FUZZ_FEATURES, { ...DEFAULT_FEATURES, ...options.features }),
           // Each configuration runs its own seeds, so that the suite covers more programs.
           seed: ONLY_SEED ?? options.seed + index * 100,
           onlySeed: ONLY_SEED !== undefined,

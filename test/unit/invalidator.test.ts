@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { DEFAULTS } from "../../src/defaults.ts";
 import type { ErrorReporter } from "../../src/errors.ts";
 import { Invalidator } from "../../src/write/invalidator.ts";
 import { stampKey } from "../../src/stamps/names.ts";
@@ -42,10 +43,12 @@ function setup(store: CacheStore = controlledStore()) {
   const reported: unknown[] = [];
   const report: ErrorReporter = (error) => reported.push(error);
   const metrics = new Metrics();
-  const invalidator = new Invalidator(new GuardedStore(store, 1000, report), "pc", metrics);
+  const invalidator = new Invalidator(new GuardedStore(store, 1000, report), "pc", metrics, report, TX_TIMEOUT_MS);
   return { invalidator, metrics, reported };
 }
 
+/** The interactive-transaction timeout the invalidator is given. */
+const TX_TIMEOUT_MS = 5_000;
 const K = (stamp: string) => stampKey("pc", stamp);
 
 beforeEach(() => {
@@ -120,11 +123,36 @@ describe("Invalidator", () => {
     expect(store.bumps).toEqual([[K("m:Post")], [K("m:User")]]);
   });
 
-  it("applies a write of an interactive transaction it was not told about immediately", async () => {
+  it("invalidates a write of an unobserved transaction now and again once it must have ended, bypassing reads until then", async () => {
+    const store = controlledStore();
+    const { invalidator, reported } = setup(store);
+    await invalidator.afterWrite(new Set(["m:User"]), { kind: "itx", id: "unknown" });
+    await invalidator.afterWrite(new Set(["m:Post"]), { kind: "itx", id: "unknown" });
+    expect(store.bumps).toEqual([[K("m:User")], [K("m:Post")]]);
+    expect(invalidator.degraded).toBe(true);
+    // Reported once per transaction, with its code.
+    expect(reported.map((error) => (error as { code: string }).code)).toEqual(["TRANSACTION_UNOBSERVED"]);
+
+    await vi.advanceTimersByTimeAsync(TX_TIMEOUT_MS);
+    // Still within the margin: the transaction may be committing right now.
+    expect(store.bumps).toHaveLength(2);
+    expect(invalidator.degraded).toBe(true);
+    await vi.advanceTimersByTimeAsync(DEFAULTS.limits.transactionMarginMs);
+    expect(store.bumps).toEqual([[K("m:User")], [K("m:Post")], [K("m:User"), K("m:Post")]]);
+    expect(invalidator.degraded).toBe(false);
+  });
+
+  it("keeps bypassing reads when the second advance of an unobserved transaction fails, until a retry applies it", async () => {
     const store = controlledStore();
     const { invalidator } = setup(store);
-    await invalidator.afterWrite(new Set(["m:User"]), { kind: "itx", id: "unknown" });
-    expect(store.bumps).toEqual([[K("m:User")]]);
+    await invalidator.afterWrite(new Set(["m:User"]), { kind: "itx", id: undefined });
+    store.mode = "fail";
+    await vi.advanceTimersByTimeAsync(TX_TIMEOUT_MS + DEFAULTS.limits.transactionMarginMs);
+    expect(invalidator.degraded).toBe(true);
+    store.mode = "ok";
+    await vi.advanceTimersByTimeAsync(DEFAULTS.limits.retryMaxMs);
+    expect(invalidator.degraded).toBe(false);
+    expect(store.bumps.at(-1)).toEqual([K("m:User")]);
   });
 
   it("does nothing for a transaction that wrote nothing, or an unknown id", async () => {

@@ -1,0 +1,34 @@
+/**
+ * The differential fuzzer on the test bed's MariaDB variant (prisma/mysql/schema.prisma), in the fuzz-mysql vitest
+ * project. Three configurations (one per store kind, one with two instances) keep its wall time near a minute; the
+ * Postgres suite covers the others.
+ */
+import { cacheSchema } from "../../generated/mysql/cache/index.ts";
+import { Prisma, PrismaClient } from "../../generated/mysql/prisma/client.ts";
+import { defineFuzzSuite } from "./suite.ts";
+import { providerTarget } from "./targets.ts";
+
+defineFuzzSuite("test bed (MariaDB)", {
+  seed: 3000,
+  configs: ["memory", "redis-two-instances", "tiered"],
+  // Floors below what the first program of each configuration alone gives (56 hits, 8 changed answers), which
+  // is what runs when the machine is slow: the seeds are fixed, so that minimum is deterministic.
+  minHits: 30,
+  minChanged: 4,
+  features: {
+    // F4: two reads of one query in the same tick with their select keys in different orders both get the first
+    // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
+    reorderedRepeats: false,
+    // P2 (not a plugin defect): after Prisma's engine panics on invalid lookups in one tick, the plain client's next
+    // query on MariaDB fails with "attempted to take ownership of Rust value while it was borrowed".
+    invalidArgsInBursts: false,
+  },
+  target: () =>
+    providerTarget("mysql", {
+      name: "test-bed-mysql",
+      dmmfPath: new URL("../../generated/mysql/dmmf/dmmf.json", import.meta.url).pathname,
+      cacheSchema,
+      PrismaClient,
+      nullValues: Prisma,
+    }),
+});

@@ -1,0 +1,31 @@
+/**
+ * The differential fuzzer on the test bed's SQLite variant (prisma/sqlite/schema.prisma), in the fuzz-sqlite vitest
+ * project. Three configurations (one per store kind, one with two instances) keep its wall time near a minute; the
+ * Postgres suite covers the others.
+ */
+import { cacheSchema } from "../../generated/sqlite/cache/index.ts";
+import { Prisma, PrismaClient } from "../../generated/sqlite/prisma/client.ts";
+import { defineFuzzSuite } from "./suite.ts";
+import { providerTarget } from "./targets.ts";
+
+defineFuzzSuite("test bed (SQLite)", {
+  seed: 5000,
+  configs: ["memory", "redis-two-instances", "tiered"],
+  // Floors below what the first program of each configuration alone gives (42 hits, 11 changed answers), which
+  // is what runs when the machine is slow: the seeds are fixed, so that minimum is deterministic.
+  minHits: 30,
+  minChanged: 4,
+  features: {
+    // F4: two reads of one query in the same tick with their select keys in different orders both get the first
+    // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
+    reorderedRepeats: false,
+  },
+  target: () =>
+    providerTarget("sqlite", {
+      name: "test-bed-sqlite",
+      dmmfPath: new URL("../../generated/sqlite/dmmf/dmmf.json", import.meta.url).pathname,
+      cacheSchema,
+      PrismaClient,
+      nullValues: Prisma,
+    }),
+});
