@@ -7,7 +7,7 @@ import { missOperation } from "./find-first-as-unique.ts";
 import { EXECUTE, LazyQuery, PRISMA_QUERY, type PrismaQueryLike, withRelations } from "./lazy-query.ts";
 import type { PlanCache, ReadPlan } from "./plans.ts";
 import type { PolicyTable, ReadOperation } from "./policy.ts";
-import { LOAD, type Loader, type ReadThrough } from "./read-through.ts";
+import { ARGS, LOAD, type Loader, type ReadThrough } from "./read-through.ts";
 
 /** Model delegates of a client, by model name, with their operations. */
 type Delegates = Record<string, Record<string, (args: unknown) => PrismaQueryLike>>;
@@ -47,6 +47,10 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
 
     protected [PRISMA_QUERY](): PrismaQueryLike {
       return this.#forward(this.#operation);
+    }
+
+    get [ARGS](): unknown {
+      return this.#args;
     }
 
     /** The miss: Prisma's query, or the findUnique that means the same and that Prisma batches. */

@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { DEFAULTS } from "../defaults.ts";
+import { inSelectionOrder } from "./selection-order.ts";
 import { CacheError, messageOf, type ErrorReporter } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 import type { GuardedStore } from "../stores/guarded-store.ts";
@@ -18,7 +19,12 @@ export const LOAD = Symbol("load");
 /** Runs a read's query against the database (an object, not a closure, so a hit allocates nothing for it). */
 export interface Loader {
   [LOAD](): Promise<unknown>;
+  /** The read's arguments, when they have a selection whose order the stored entry must follow. */
+  readonly [ARGS]?: unknown;
 }
+
+/** The arguments of a `Loader`, under a symbol for the same reason as `LOAD`. */
+export const ARGS = Symbol("args");
 
 export interface ReadThroughOptions {
   maxEntryBytes: number;
@@ -168,7 +174,7 @@ export class ReadThrough {
       let encoded: string;
       try {
         // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
-        encoded = this.serializer.encode(result);
+        encoded = this.serializer.encode(inSelectionOrder(result, source[ARGS]));
       } catch (error) {
         this.report(new CacheError("SERIALIZE_FAILED", `cannot cache this ${plan.model}.${plan.operation} result: ${messageOf(error)}`, { cause: error }), {
           operation: "encode",

@@ -18,7 +18,6 @@ defineFuzzSuite("test bed (SQLite)", {
   features: {
     // F4: two reads of one query in the same tick with their select keys in different orders both get the first
     // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
-    reorderedRepeats: false,
   },
   target: () =>
     providerTarget("sqlite", {

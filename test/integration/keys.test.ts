@@ -56,6 +56,20 @@ describe.each(STORE_KINDS)("%s store: keys", (kind) => {
     expect(bed.selects()).toBe(0);
   });
 
+  it("an entry filled by a call Prisma merged with another of the tick has its own select order (fuzz F4)", async () => {
+    const where = { email: "ada@keys.test" };
+    // Prisma merges same-tick findUnique calls, and may give the second one the first one's field order.
+    await Promise.all([
+      bed.prisma.user.findUniqueOrThrow({ where, select: { name: true, id: true, email: true } }),
+      bed.prisma.user.findUniqueOrThrow({ where, select: { email: true, id: true, name: true } }),
+    ]);
+    const alone = await bed.base.prisma.user.findUniqueOrThrow({ where, select: { email: true, id: true, name: true } });
+    bed.resetSql();
+    const hit = await bed.prisma.user.findUniqueOrThrow({ where, select: { email: true, id: true, name: true } });
+    expect(bed.selects()).toBe(0);
+    expect(JSON.stringify(hit)).toBe(JSON.stringify(alone));
+  });
+
   it("args nested too deep to key make the read reject like Prisma's, never throw synchronously", async () => {
     let where: Record<string, unknown> = { id: 1 };
     for (let i = 0; i < 5_000; i++) where = { NOT: where };
