@@ -17,6 +17,7 @@ const PROVIDER_NEUTRAL = [
   "batching",
   "write-through",
   "key-spellings",
+  "cursor-lookups",
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /**
