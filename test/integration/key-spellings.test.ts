@@ -78,6 +78,16 @@ describe.each(STORE_KINDS)("%s store: another spelling of a unique value", (kind
       expect(await bed.base.prisma.session.findUnique({ where: where(row) })).toStrictEqual(created);
     });
 
+    it("is served from the cache while nothing is written (its loose entry)", async () => {
+      const row = storedSession(++n, kind);
+      const created = await create(row);
+      const lookup = () => bed.prisma.session.findUnique({ where: where(row) });
+      expect(await lookup()).toStrictEqual(created); // fills
+      bed.resetSql();
+      expect(await lookup()).toStrictEqual(created);
+      expect(bed.selects()).toBe(0);
+    });
+
     it("is not served from the cache after an update names the row by its stored value", async () => {
       const row = storedSession(++n, kind);
       const created = await create(row);
