@@ -5,9 +5,20 @@ import { defineConfig } from "vitest/config";
  * quoted per provider), so each one runs once per provider project below. The others (the test bed's own Postgres
  * machinery, the package smoke test, store behaviour that no database changes) run on Postgres only.
  */
-const PROVIDER_NEUTRAL = ["bed-smoke", "reads", "writes", "writes-nested", "writes-cascade", "writes-transactions", "writes-raw", "writes-coarse", "batching", "write-through"].map(
-  (name) => `test/integration/${name}.test.ts`,
-);
+const PROVIDER_NEUTRAL = [
+  "bed-smoke",
+  "reads",
+  "writes",
+  "writes-nested",
+  "writes-cascade",
+  "writes-transactions",
+  "writes-raw",
+  "writes-coarse",
+  "batching",
+  "write-through",
+  "key-spellings",
+  "cursor-lookups",
+].map((name) => `test/integration/${name}.test.ts`);
 
 /**
  * The coherence checker runs several clients with interactive transactions at once. On SQLite that cannot work

@@ -20,6 +20,14 @@ export function entryKeyOf(prefix: string, model: string, operation: string, tex
   return `{${prefix}}:e:${model}:${operation}:${id}`;
 }
 
+/**
+ * The key of a unique lookup's loose entry (read-stamps.ts: answers not stored under the lookup's own spelling).
+ * Canonical args end in `}`, so no exact key ends like this.
+ */
+export function looseKey(key: string): string {
+  return `${key}~loose`;
+}
+
 /** The model an entry key is for (for error reports). */
 export function modelOfKey(key: string): string | undefined {
   return key.split(":")[2];

@@ -2,15 +2,27 @@ import type { ResolvedPolicy } from "../options.ts";
 import type { ModelGraph } from "../schema/model-graph.ts";
 import { canonical } from "../stamps/canonical.ts";
 import { stampKey } from "../stamps/names.ts";
-import { readStamps } from "../stamps/read-stamps.ts";
+import { type ReadDependencies, readDependencies } from "../stamps/read-stamps.ts";
+import { storesSpelling } from "../stamps/row-stamps.ts";
 import type { LookupRequest } from "../stores/store.ts";
-import { entryKey, entryKeyOf } from "./keys.ts";
+import { entryKey, entryKeyOf, looseKey } from "./keys.ts";
+
+/** A read's stamps, resolved to store keys, and its loose entry when it has one (kept across policies' ttls). */
+interface Dependencies {
+  stamps: readonly string[];
+  spelling?: { loose: { key: string; stamps: readonly string[] }; storesSpelling: (result: unknown) => boolean };
+}
 
 /** One cacheable read, keyed and with its stamps resolved; also its own lookup request (without lease). */
 export interface ReadPlan extends LookupRequest {
   model: string;
   operation: string;
   policy: ResolvedPolicy;
+  /**
+   * A lookup by a spelling-sensitive unique (read-stamps.ts) has a second, loose entry, looked up with this one;
+   * a miss fills this plan's entry only when the row found stores the lookup's own spelling, the loose one otherwise.
+   */
+  spelling?: { loose: ReadPlan; storesSpelling: (result: unknown) => boolean };
 }
 
 /**
@@ -19,7 +31,7 @@ export interface ReadPlan extends LookupRequest {
  */
 export class PlanCache {
   private readonly plans = new Map<string, Map<string, Map<string, ReadPlan>>>();
-  private readonly stampMemo = new Map<string, readonly string[]>();
+  private readonly stampMemo = new Map<string, Dependencies>();
 
   constructor(
     private readonly graph: ModelGraph,
@@ -42,13 +54,26 @@ export class PlanCache {
     if (cached !== undefined && cached.policy === policy) return cached;
     const key = entryKeyOf(this.prefix, model, operation, text);
     const memoKey = policy.tags.length === 0 ? key : `${key}\n${policy.tags.join("\n")}`;
-    let stamps = cached !== undefined && cached.policy.tags === policy.tags ? cached.stamps : this.stampMemo.get(memoKey);
-    if (stamps === undefined) {
-      stamps = this.stampKeys(readStamps(this.graph, model, operation, args, policy.tags));
+    let deps: Dependencies | undefined = cached !== undefined && cached.policy.tags === policy.tags ? cached : this.stampMemo.get(memoKey);
+    if (deps === undefined) {
+      deps = this.dependencies(model, key, readDependencies(this.graph, model, operation, args, policy.tags));
       if (this.stampMemo.size >= this.maxEntries) this.stampMemo.clear();
-      this.stampMemo.set(memoKey, stamps);
+      this.stampMemo.set(memoKey, deps);
     }
-    const plan = { model, operation, key, stamps, stampLifeMs: policy.ttlMs + policy.swrMs, policy };
+    const stampLifeMs = policy.ttlMs + policy.swrMs;
+    const { stamps, spelling } = deps;
+    const plan: ReadPlan =
+      spelling === undefined
+        ? { model, operation, key, stamps, stampLifeMs, policy }
+        : {
+            model,
+            operation,
+            key,
+            stamps,
+            stampLifeMs,
+            policy,
+            spelling: { loose: { model, operation, key: spelling.loose.key, stamps: spelling.loose.stamps, stampLifeMs, policy }, storesSpelling: spelling.storesSpelling },
+          };
     if (byText.size >= this.maxEntries) byText.clear();
     byText.set(text, plan);
     return plan;
@@ -58,6 +83,15 @@ export class PlanCache {
   customPlan(model: string, operation: string, args: unknown, stamps: readonly string[], policy: ResolvedPolicy): ReadPlan {
     const key = entryKey(this.prefix, model, operation, args);
     return { model, operation, key, stamps: this.stampKeys(stamps), stampLifeMs: policy.ttlMs + policy.swrMs, policy };
+  }
+
+  private dependencies(model: string, key: string, deps: ReadDependencies): Dependencies {
+    const stamps = this.stampKeys(deps.stamps);
+    if (deps.spelling === undefined) return { stamps };
+    const info = this.graph.models.get(model)!;
+    const { pinned, looseStamps } = deps.spelling;
+    const loose = { key: looseKey(key), stamps: this.stampKeys(looseStamps) };
+    return { stamps, spelling: { loose, storesSpelling: (result) => storesSpelling(info, pinned, result) } };
   }
 
   private stampKeys(stamps: readonly string[]): string[] {

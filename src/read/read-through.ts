@@ -79,9 +79,17 @@ export class ReadThrough {
     }
     // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
     const local = this.store.lookupNow(plan, plan.model);
-    if (local !== undefined) return this.answer(plan, plan, local, source, true);
+    const spelling = plan.spelling;
+    if (spelling === undefined) {
+      if (local !== undefined) return this.answer(plan, plan, local, source, true);
+      const request = this.leases.request(plan);
+      return this.lookup(plan, request).then((found) => this.answer(plan, request, found, source, false));
+    }
+    if (local?.value !== undefined) return this.answer(plan, plan, local, source, true);
+    const looseLocal = local === undefined ? undefined : this.store.lookupNow(spelling.loose, plan.model);
+    if (local !== undefined && looseLocal !== undefined) return this.answerEither(plan, plan, local, looseLocal, source, true);
     const request = this.leases.request(plan);
-    return this.lookup(plan, request).then((found) => this.answer(plan, request, found, source, false));
+    return this.lookupBoth(plan, request, spelling.loose).then(([found, loose]) => this.answerEither(plan, request, found, loose, source, false));
   }
 
   /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */
@@ -91,12 +99,30 @@ export class ReadThrough {
     return found;
   }
 
-  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean): Promise<unknown> {
+  /** Looks up a spelling-sensitive lookup's exact and loose entries in one round trip. */
+  private async lookupBoth(plan: ReadPlan, request: LookupRequest, loose: LookupRequest): Promise<(LookupResult | undefined)[]> {
+    const found = plan.policy.batch
+      ? await Promise.all([this.loader.load(request), this.loader.load(loose)])
+      : ((await this.store.lookup([request, loose], plan.model)) ?? [undefined, undefined]);
+    if (found[0] === undefined) this.leases.release(plan.key, request.lease?.token);
+    return found;
+  }
+
+  /** Serves whichever of a spelling-sensitive lookup's entries is stored; on a miss, loads with both fences. */
+  private answerEither(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, loose: LookupResult | undefined, source: Loader, local: boolean): Promise<unknown> {
+    if (found === undefined || found.value !== undefined || loose === undefined) return this.answer(plan, request, found, source, local);
+    if (loose.value === undefined) return this.answer(plan, request, found, source, local, loose.fence);
+    // The loose entry answers: the lease on the exact key is not needed.
+    if (found.leased) this.leases.release(plan.key, request.lease?.token);
+    return this.answer(plan.spelling!.loose, plan.spelling!.loose, loose, source, local);
+  }
+
+  private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean, looseFence?: string): Promise<unknown> {
     if (found === undefined) return source[LOAD](); // the store failed (already reported): the database answers
     const lease = found.leased ? request.lease?.token : undefined;
     // An entry past this call's ttl + swr can still be in the store for a moment (Redis expires it by its own
     // clock, freshness is the app's): it is a miss, never a stale answer the call did not allow.
-    if (found.value === undefined || (found.freshForMs ?? Infinity) + plan.policy.swrMs <= 0) return this.miss(plan, found, lease, source);
+    if (found.value === undefined || (found.freshForMs ?? Infinity) + plan.policy.swrMs <= 0) return this.miss(plan, found, lease, source, looseFence);
     let value: unknown;
     try {
       value = this.copies.value(plan.key, found.value);
@@ -106,7 +132,7 @@ export class ReadThrough {
         model: plan.model,
         key: plan.key,
       });
-      return this.miss(plan, found, lease, source);
+      return this.miss(plan, found, lease, source, looseFence);
     }
     const freshForMs = found.freshForMs ?? Infinity;
     const stale = freshForMs <= 0;
@@ -116,7 +142,7 @@ export class ReadThrough {
     return Promise.resolve(value);
   }
 
-  private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<unknown> {
+  private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader, looseFence?: string): Promise<unknown> {
     this.metrics.miss(plan.model);
     const joined = this.flights.get(flightId(plan.key, found.fence));
     if (joined !== undefined) {
@@ -124,7 +150,7 @@ export class ReadThrough {
       this.leases.release(plan.key, lease);
       return joined.then((flight) => (flight.encoded === undefined ? source[LOAD]() : this.serializer.decode(flight.encoded)));
     }
-    return this.fly(plan, found, lease, source).then((flight) => flight.result);
+    return this.fly(plan, found, lease, source, looseFence).then((flight) => flight.result);
   }
 
   /** Refreshes an entry in the background, once per key and fence in this process. */
@@ -142,15 +168,15 @@ export class ReadThrough {
     );
   }
 
-  private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
-    return this.flights.start(flightId(plan.key, found.fence), () => this.resolve(plan, found, lease, source));
+  private fly(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
+    return this.flights.start(flightId(plan.key, found.fence), () => this.resolve(plan, found, lease, source, looseFence));
   }
 
   /**
    * Loads the entry, or first waits while another process holds its lease (leases.ts). Then it loads itself, without
    * a lease: waiters queueing for the lease one by one would only serialize them.
    */
-  private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader): Promise<Flight> {
+  private async resolve(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
     let current = found;
     if (current.leaseBusy && current.value === undefined) {
       current = await this.leases.waitForOther(plan, current, (peek) => this.lookup(plan, peek));
@@ -162,10 +188,15 @@ export class ReadThrough {
         }
       }
     }
-    return this.loadAndFill(plan, current.fence, lease, source);
+    return this.loadAndFill(plan, current.fence, lease, source, looseFence);
   }
 
-  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader): Promise<Flight> {
+  /**
+   * Loads and fills under the fence taken before the load. A spelling-sensitive lookup fills its exact entry only
+   * when the row found stores the lookup's own spelling (its row stamp is the one writes advance), else its loose
+   * entry under the loose fence (without one, e.g. a refresh of a stale exact hit, nothing is filled).
+   */
+  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
     let filling = false;
     try {
       const started = performance.now();
@@ -188,12 +219,19 @@ export class ReadThrough {
         return { result, encoded };
       }
       const { ttlMs, swrMs } = plan.policy;
-      filling = true;
-      const fill: FillRequest = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
+      let fill: FillRequest;
+      if (plan.spelling === undefined || plan.spelling.storesSpelling(result)) {
+        filling = true;
+        fill = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
+      } else {
+        if (looseFence === undefined) return { result, encoded };
+        // The lease stays on the exact key: released below, it lets waiting processes load for themselves.
+        fill = { key: plan.spelling.loose.key, stamps: plan.spelling.loose.stamps, fence: looseFence, value: encoded, ttlMs, swrMs, loadMs };
+      }
       const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
       this.metrics.count(stored ? "fills" : "fillsRefused");
       // Refresh-ahead counts reads of what is stored now.
-      if (stored) this.early.forget(plan.key, fence);
+      if (stored) this.early.forget(fill.key, fill.fence);
       return { result, encoded };
     } finally {
       // The fill releases the lease itself; otherwise let waiting processes go now rather than at its expiry.

@@ -1,7 +1,7 @@
 import type { ModelGraph, ModelInfo } from "../schema/model-graph.ts";
 import { isPlainObject } from "../validate.ts";
 import { EPOCH, modelStamp, tagStamp, uniquesStamp } from "./names.ts";
-import { pinnedRowStamp } from "./row-stamps.ts";
+import { isSpellingSensitive, type PinnedRow, pinnedRow } from "./row-stamps.ts";
 
 /**
  * What a cached read depends on, as stamps (names.ts): the epoch, its row's stamps when it pins one row by a unique
@@ -11,23 +11,37 @@ import { pinnedRowStamp } from "./row-stamps.ts";
 /** Operations whose `where` may name exactly one row. */
 const SINGLE_ROW_READS = new Set(["findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow"]);
 
-/** The stamps a read of `model` with `operation` and `args` depends on. */
+/** The stamps a read of `model` with `operation` and `args` depends on (its exact entry, when it has two). */
 export function readStamps(graph: ModelGraph, model: string, operation: string, args: unknown, tags: readonly string[]): string[] {
+  return readDependencies(graph, model, operation, args, tags).stamps;
+}
+
+/**
+ * What a read depends on. A unique lookup by a spelling-sensitive key (row-stamps.ts) has two entries: the exact
+ * one (`stamps`), filled only when the row found stores the lookup's own spelling, whose row stamp writes advance;
+ * and the loose one (`spelling.looseStamps`: the model's stamp instead of the row's), for every other answer (null,
+ * another spelling, the key not selected), which any write of the model invalidates.
+ */
+export interface ReadDependencies {
+  stamps: string[];
+  spelling?: { pinned: PinnedRow; looseStamps: string[] };
+}
+
+export function readDependencies(graph: ModelGraph, model: string, operation: string, args: unknown, tags: readonly string[]): ReadDependencies {
   const info = graph.models.get(model);
-  const deps = new Set<string>([EPOCH]);
   const where = isPlainObject(args) ? args.where : undefined;
-  const row = info && SINGLE_ROW_READS.has(operation) ? pinnedRowStamp(info, where) : undefined;
-  if (row) {
-    deps.add(uniquesStamp(model));
-    deps.add(row);
-  } else {
-    deps.add(modelStamp(model));
-  }
-  const reached = new Set<string>();
-  if (info && isPlainObject(args)) reachArgs(graph, info, args, reached);
-  for (const other of reached) deps.add(modelStamp(other));
-  for (const tag of tags) deps.add(tagStamp(tag));
-  return [...deps];
+  // A cursor on another row makes the answer depend on that row too: no longer a lookup of one row.
+  const cursor = isPlainObject(args) && args.cursor !== undefined && args.cursor !== null;
+  const pinned = info && !cursor && SINGLE_ROW_READS.has(operation) ? pinnedRow(info, where) : undefined;
+  const rest = new Set<string>();
+  if (info && isPlainObject(args)) reachArgs(graph, info, args, rest);
+  const others = [...rest].map(modelStamp);
+  const tagged = tags.map(tagStamp);
+  const loose = (): string[] => [...new Set([EPOCH, modelStamp(model), ...others, ...tagged])];
+  if (!pinned) return { stamps: loose() };
+  const stamps = [...new Set([EPOCH, uniquesStamp(model), pinned.stamp, ...others, ...tagged])];
+  if (!isSpellingSensitive(info!, pinned.unique)) return { stamps };
+  return { stamps, spelling: { pinned, looseStamps: loose() } };
 }
 
 /** The stamps of a tagged raw query: its tags, and the models whose tables its SQL names. */

@@ -19,7 +19,7 @@ export function pinnedRowStamp(info: ModelInfo, where: unknown): string | undefi
  * The unique constraint `source` (a `where`, or a record or create `data`) fixes to values: its row stamp, and the
  * `where` of the `findUnique` that looks that row up by it, in Prisma's shape (compound keys under their name).
  */
-export function pinnedRow(info: ModelInfo, source: unknown): { stamp: string; where: Record<string, unknown> } | undefined {
+export function pinnedRow(info: ModelInfo, source: unknown): PinnedRow | undefined {
   if (!isPlainObject(source)) return undefined;
   for (const unique of info.uniques) {
     const compound = unique.fields.length > 1 ? source[unique.name] : undefined;
@@ -30,9 +30,44 @@ export function pinnedRow(info: ModelInfo, source: unknown): { stamp: string; wh
       if (value === undefined) break;
       values.push(value);
     }
-    if (values.length === unique.fields.length) return { stamp: rowStamp(info, unique, values), where: uniqueWhere(unique, values) };
+    if (values.length === unique.fields.length) return { unique, values, stamp: rowStamp(info, unique, values), where: uniqueWhere(unique, values) };
   }
   return undefined;
+}
+
+/** A unique constraint fixed to values: its row stamp and the `findUnique` `where` that looks the row up by it. */
+export interface PinnedRow {
+  unique: CacheSchemaUnique;
+  values: unknown[];
+  stamp: string;
+  where: Record<string, unknown>;
+}
+
+/**
+ * Field types whose values the database stores in the one spelling a lookup gives: a lookup by any other type
+ * (String under a case-insensitive collation, an upper-case `@db.Uuid`, padded `Char(n)`…) may match a row whose
+ * stored values, and so row stamps, differ from its own. Enums are types outside the scalar set.
+ */
+const SCALAR_TYPES = new Set(["String", "Int", "BigInt", "Float", "Decimal", "Boolean", "DateTime", "Json", "Bytes"]);
+const ONE_SPELLING_TYPES = new Set(["Int", "BigInt", "Boolean"]);
+
+/** Whether a lookup by `unique` may match a row stored under another spelling of its values. */
+export function isSpellingSensitive(info: ModelInfo, unique: CacheSchemaUnique): boolean {
+  return unique.fields.some((field) => {
+    const type = info.fieldTypes.get(field);
+    return type === undefined || (SCALAR_TYPES.has(type) && !ONE_SPELLING_TYPES.has(type));
+  });
+}
+
+/** Whether `record` stores the pinned values exactly as the lookup spelled them (normalized like row stamps). */
+export function storesSpelling(info: ModelInfo, pinned: Pick<PinnedRow, "unique" | "values">, record: unknown): boolean {
+  if (!isPlainObject(record)) return false;
+  return pinned.unique.fields.every((field, i) => {
+    const stored = record[field];
+    if (stored === undefined || stored === null) return false;
+    const type = info.fieldTypes.get(field);
+    return normalizeScalar(type, stored) === normalizeScalar(type, pinned.values[i]);
+  });
 }
 
 /** The `findUnique` `where` of every unique constraint a full record has values for. */

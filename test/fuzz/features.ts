@@ -120,13 +120,8 @@ export const ALL_ON: Features = {
   invalidArgsInBursts: true,
 };
 
-/** What CI runs: everything except the families that expose a known, unfixed defect (see FINDINGS.md). */
-export const DEFAULT_FEATURES: Features = {
-  ...ALL_ON,
-  // F3 (issue 8 item 1): a unique lookup by another spelling of the stored value (upper-case uuid) outlives a delete
-  // or update of that row.
-  otherSpellings: false,
-};
+/** What CI runs: every family (FINDINGS.md lists what each switch found, all fixed now). */
+export const DEFAULT_FEATURES: Features = { ...ALL_ON };
 
 /** `DEFAULT_FEATURES` changed by `FUZZ_FEATURES` (`all`, `+name`, `-name`, comma-separated). */
 export function featuresFromEnv(spec: string | undefined, base: Features = DEFAULT_FEATURES): Features {

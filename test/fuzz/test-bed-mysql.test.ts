@@ -16,8 +16,6 @@ defineFuzzSuite("test bed (MariaDB)", {
   minHits: 30,
   minChanged: 4,
   features: {
-    // F4: two reads of one query in the same tick with their select keys in different orders both get the first
-    // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
     // P2 (not a plugin defect): after Prisma's engine panics on invalid lookups in one tick, the plain client's next
     // query on MariaDB fails with "attempted to take ownership of Rust value while it was borrowed".
     invalidArgsInBursts: false,

@@ -15,10 +15,7 @@ defineFuzzSuite("test bed (SQLite)", {
   // is what runs when the machine is slow: the seeds are fixed, so that minimum is deterministic.
   minHits: 30,
   minChanged: 4,
-  features: {
-    // F4: two reads of one query in the same tick with their select keys in different orders both get the first
-    // one's key order (found here by soaks; src/read/ is the lead's). Switch back on once fixed.
-  },
+  features: {},
   target: () =>
     providerTarget("sqlite", {
       name: "test-bed-sqlite",
