@@ -22,5 +22,6 @@ export function entryKeyOf(prefix: string, model: string, operation: string, tex
 
 /** The model an entry key is for (for error reports). */
 export function modelOfKey(key: string): string | undefined {
-  return key.split(":")[2];
+  // The model follows the first `}:e:`; the prefix may hold ':' and a second `{…}` (schema/client-check.ts).
+  return /\}:e:([^:]+):/.exec(key)?.[1];
 }
