@@ -221,6 +221,22 @@ describe("L1 hits", () => {
   });
 });
 
+describe("invalidation messages (issue 8, item 5)", () => {
+  it("a stamp whose key holds a newline reaches the other instance's L1 whole", async () => {
+    const ns = namespace("framing");
+    const a = instance("A", ns);
+    const b = instance("B", ns);
+    await live(a, b);
+    // The unique value is user data and lands in the row stamp's name; a newline must not split the message.
+    const email = `${ns.prefix}\nsplit@frame.test`;
+    await bed.base.prisma.user.create({ data: { email, name: "before" } });
+    const read = (db: PrismaClient) => db.user.findUnique({ where: { email } });
+    await cacheInL1(b, read);
+    await a.prisma.user.update({ where: { email }, data: { name: "after" } });
+    expect(await read(b.prisma as unknown as PrismaClient)).toMatchObject({ name: "after" });
+  });
+});
+
 describe("two instances: a write on A is visible to a read on B started right after it returned", () => {
   interface Case {
     name: string;

@@ -114,7 +114,7 @@ describe("PolicyTable", () => {
     expect(configError(() => table().forCall("User", { tags: "x" })).field).toBe("cacheStrategy.tags");
     const error = configError(() => table().forCall("User", { tags: ["ok", ""] }));
     expect(error.field).toBe("cacheStrategy.tags[1]");
-    expect(error.message).toContain('must be a non-empty string, received: ""');
+    expect(error.message).toContain('must be a non-empty string of at most 200 characters without control characters, received: ""');
   });
 
   it("does not cache a model it does not know", () => {
