@@ -10,7 +10,7 @@ import { PolicyTable } from "./read/policy.ts";
 import { cachedReads } from "./read/read-call.ts";
 import { ReadThrough } from "./read/read-through.ts";
 import { Serializer } from "./read/serializer.ts";
-import { schemaMismatch } from "./schema/client-check.ts";
+import { clientFingerprint, fingerprintMismatch, namespacedPrefix, schemaMismatch } from "./schema/client-check.ts";
 import { graphFromRuntime, graphFromSchema, type ModelGraph, type RuntimeDataModel } from "./schema/model-graph.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { transactionTimeoutOf } from "./transaction-scope.ts";
@@ -30,6 +30,7 @@ export interface CacheReadArgs {
 /** The internals of a Prisma 7 client the plugin reads; all present since Prisma 5. */
 interface ClientInternals {
   _runtimeDataModel: RuntimeDataModel;
+  _engineConfig?: { inlineSchema?: unknown };
   $transaction: (this: object, ...args: unknown[]) => Promise<unknown>;
   $queryRaw(query: unknown): Promise<unknown>;
   $disconnect(): Promise<void>;
@@ -60,14 +61,18 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     const below = client as unknown as ClientInternals;
     const runtimeModel = below._runtimeDataModel;
     const modelNames = Object.keys(runtimeModel.models);
-    const graph = buildGraph(resolved, runtimeModel, warnCoarse);
+    const fingerprint = clientFingerprint(below);
+    const graph = buildGraph(resolved, runtimeModel, fingerprint, warnCoarse);
+    // Keys live under the schema's fingerprint, so a deploy that changes the data model never reads entries (or
+    // stamps) an older one wrote to a shared store.
+    const prefix = namespacedPrefix(resolved.prefix, fingerprint);
     const policies = new PolicyTable(resolved, modelNames);
     const metrics = new Metrics();
     const report = createErrorReporter(metrics, resolved.onError);
     const store = new GuardedStore(resolved.store ?? memoryStore(), resolved.timeoutMs, report);
     const serializer = new Serializer();
-    const invalidator = new Invalidator(store, resolved.prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
-    const plans = new PlanCache(graph, resolved.prefix, DEFAULTS.limits.maxMemoEntries);
+    const invalidator = new Invalidator(store, prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
+    const plans = new PlanCache(graph, prefix, DEFAULTS.limits.maxMemoEntries);
     const reads = new ReadThrough(store, serializer, metrics, report, {
       maxEntryBytes: resolved.maxEntryBytes,
       leaseMs: resolved.leaseMs,
@@ -75,7 +80,7 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
     });
-    const writeThrough = new WriteThrough(store, serializer, graph, policies, resolved.prefix, metrics, report);
+    const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report);
     const read = cachedReads({ graph, policies, plans, reads, metrics });
     const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw: (query) => below.$queryRaw(query) });
     const clientMethods = { $cache };
@@ -86,7 +91,7 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       graph,
       schema: resolved.schema || undefined,
       advance: (stamps) => invalidator.apply(stamps),
-      lease: storeLease(store.store, resolved.prefix),
+      lease: storeLease(store.store, prefix),
       report,
     });
     if (feed) {
@@ -144,12 +149,14 @@ export function cachePlugin(options: CachePluginOptions = {}) {
 }
 
 /** The schema graph: precise from the generator's schema (checked against the client), else coarse. */
-function buildGraph(options: ResolvedOptions, runtime: RuntimeDataModel, warnCoarse: () => void): ModelGraph {
+function buildGraph(options: ResolvedOptions, runtime: RuntimeDataModel, fingerprint: string | undefined, warnCoarse: () => void): ModelGraph {
   const schema = options.schema;
   if (schema === false || schema === undefined) {
     if (schema === undefined) warnCoarse();
     return graphFromRuntime(runtime);
   }
+  const stale = fingerprintMismatch(schema, fingerprint);
+  if (stale !== undefined) throw new CacheConfigError("schema", `does not match this Prisma client: ${stale}; regenerate it with \`prisma generate\``);
   const mismatch = schemaMismatch(schema, runtime);
   if (mismatch !== undefined) {
     throw new CacheConfigError("schema", `does not match this Prisma client (${mismatch} missing): regenerate it with \`prisma generate\``);

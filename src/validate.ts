@@ -58,12 +58,22 @@ export function positiveInteger(value: unknown, field: string, fallback: number)
   return value;
 }
 
-/** A list of non-empty strings (tags, model names). */
+/** The longest tag accepted, in UTF-16 code units. */
+export const MAX_TAG_LENGTH = 200;
+
+/** C0 and C1 control characters (newline, tab, NUL, DEL, ...), which no tag may hold. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A list of tags (or model names): each a non-empty string of at most 200 characters without control characters,
+ * the tag alphabet README documents, so that no log line, key or message built from tags can be ambiguous.
+ */
 export function validTags(tags: unknown, field: string): string[] {
   if (!Array.isArray(tags)) throw new CacheConfigError(field, `must be an array of non-empty strings, received: ${describe(tags)}`);
   tags.forEach((tag, i) => {
-    if (typeof tag !== "string" || tag.length === 0) {
-      throw new CacheConfigError(`${field}[${i}]`, `must be a non-empty string, received: ${describe(tag)}`);
+    if (typeof tag !== "string" || tag.length === 0 || tag.length > MAX_TAG_LENGTH || CONTROL.test(tag)) {
+      throw new CacheConfigError(`${field}[${i}]`, `must be a non-empty string of at most ${MAX_TAG_LENGTH} characters without control characters, received: ${describe(tag)}`);
     }
   });
   return tags as string[];

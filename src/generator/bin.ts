@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 // A default import: the package is CommonJS without the export annotations Node needs to offer named imports.
 import generatorHelper from "@prisma/generator-helper";
 import type { GeneratorOptions } from "@prisma/generator-helper";
+import { schemaFingerprint } from "../schema/fingerprint.ts";
 import { buildCacheSchema } from "./build-schema.ts";
 import { CACHE_SCHEMA_FORMATS, DEFAULT_TYPES_FROM, renderCacheSchemaModule } from "./emit.ts";
 import type { CacheSchemaFormat } from "./emit.ts";
@@ -31,7 +32,7 @@ generatorHelper.generatorHandler({
       throw new Error("[prisma-cache-plugin] the generator needs an output directory; set `output` in its block");
     }
     const { format, typesFrom } = readConfig(options.generator.config);
-    const schema = buildCacheSchema(options.dmmf.datamodel, options.datasources[0]?.provider);
+    const schema = buildCacheSchema(options.dmmf.datamodel, options.datasources[0]?.provider, schemaFingerprint(options.datamodel));
     for (const file of renderCacheSchemaModule(schema, format, { typesFrom })) {
       const path = join(output, file.path);
       await mkdir(dirname(path), { recursive: true });

@@ -46,7 +46,7 @@ const REFERENTIAL_ACTIONS: readonly ReferentialAction[] = ["Cascade", "Restrict"
  * Models and join tables are sorted by name, and fields, uniques and relations keep their declaration order, so
  * regenerating an unchanged schema writes an identical file.
  */
-export function buildCacheSchema(datamodel: DmmfDatamodel, provider?: string): CacheSchema {
+export function buildCacheSchema(datamodel: DmmfDatamodel, provider?: string, fingerprint?: string): CacheSchema {
   const models: Record<string, CacheSchemaModel> = {};
   for (const model of [...datamodel.models].sort((a, b) => compare(a.name, b.name))) {
     models[model.name] = buildModel(model);
@@ -54,6 +54,7 @@ export function buildCacheSchema(datamodel: DmmfDatamodel, provider?: string): C
   return {
     version: 1,
     ...(provider !== undefined ? { provider } : {}),
+    ...(fingerprint !== undefined ? { fingerprint } : {}),
     models,
     joinTables: buildJoinTables(datamodel.models),
   };

@@ -30,5 +30,6 @@ export function looseKey(key: string): string {
 
 /** The model an entry key is for (for error reports). */
 export function modelOfKey(key: string): string | undefined {
-  return key.split(":")[2];
+  // The model follows the first `}:e:`; the prefix may hold ':' and a second `{…}` (schema/client-check.ts).
+  return /\}:e:([^:]+):/.exec(key)?.[1];
 }

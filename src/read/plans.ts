@@ -53,7 +53,8 @@ export class PlanCache {
     const cached = byText.get(text);
     if (cached !== undefined && cached.policy === policy) return cached;
     const key = entryKeyOf(this.prefix, model, operation, text);
-    const memoKey = policy.tags.length === 0 ? key : `${key}\n${policy.tags.join("\n")}`;
+    // JSON: tags may hold any separator a plain join would use.
+    const memoKey = policy.tags.length === 0 ? key : `${key}\n${JSON.stringify(policy.tags)}`;
     let deps: Dependencies | undefined = cached !== undefined && cached.policy.tags === policy.tags ? cached : this.stampMemo.get(memoKey);
     if (deps === undefined) {
       deps = this.dependencies(model, key, readDependencies(this.graph, model, operation, args, policy.tags));

@@ -27,7 +27,7 @@ export class PolicyTable {
 
   /** The policy for one call; `null` when the call must not touch the cache. Throws on an invalid strategy. */
   forCall(model: string, strategy: unknown): ResolvedPolicy | null {
-    return this.apply(this.byModel.get(model) ?? false, strategy);
+    return this.apply(this.byModel.get(model) ?? false, strategy, "cacheStrategy", `model ${model}`);
   }
 
   /** The policy of a raw query, which is cached only when its strategy names tags. */
@@ -43,7 +43,7 @@ export class PolicyTable {
     return this.byModel.get(model) ?? false;
   }
 
-  private apply(base: ResolvedPolicy | false, strategy: unknown, field = "cacheStrategy"): ResolvedPolicy | null {
+  private apply(base: ResolvedPolicy | false, strategy: unknown, field: string, subject?: string): ResolvedPolicy | null {
     if (base === false || strategy === false) return null;
     // ttl 0 means opt-in per call, whatever swr says.
     if (strategy === undefined) return base.ttlMs > 0 ? base : null;
@@ -51,7 +51,11 @@ export class PolicyTable {
       throw new CacheConfigError(field, `must be an object { ttl?, swr?, tags? } or false, received: ${describe(strategy)}`);
     }
     rejectUnknownKeys(strategy, STRATEGY_KEYS, field);
-    // A call that passes cacheStrategy opts in, even where the model's default ttl is 0.
+    // Where a model's ttl is 0 a call opts in by naming its own ttl: no default lifetime is guessed for it. A raw
+    // query (no subject) opts in by its tags and keeps the default ttl.
+    if (subject !== undefined && strategy.ttl === undefined && base.ttlMs === 0) {
+      throw new CacheConfigError(`${field}.ttl`, `${subject} has ttl 0: pass ${field}.ttl to cache this call`);
+    }
     const ttlMs = strategy.ttl === undefined ? base.ttlMs || DEFAULTS.ttl * 1000 : seconds(strategy.ttl, `${field}.ttl`, 0) * 1000;
     const swrMs = strategy.swr === undefined ? base.swrMs : seconds(strategy.swr, `${field}.swr`, 0) * 1000;
     const tags = strategy.tags === undefined ? base.tags : mergeTags(base.tags, validTags(strategy.tags, `${field}.tags`));

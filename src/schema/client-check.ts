@@ -1,4 +1,5 @@
 import type { CacheSchema } from "./cache-schema.ts";
+import { schemaFingerprint } from "./fingerprint.ts";
 import type { RuntimeDataModel } from "./model-graph.ts";
 
 /**
@@ -15,4 +16,35 @@ export function schemaMismatch(schema: CacheSchema, runtime: RuntimeDataModel): 
     if (missing.length > 0) return `relations ${missing.join(", ")} of ${name}`;
   }
   return undefined;
+}
+
+/**
+ * The fingerprint of the schema this Prisma client was generated from (`_engineConfig.inlineSchema`, present in every
+ * Prisma 7 client), or undefined where a client does not carry its schema text.
+ */
+export function clientFingerprint(client: { _engineConfig?: { inlineSchema?: unknown } }): string | undefined {
+  const text = client._engineConfig?.inlineSchema;
+  return typeof text === "string" ? schemaFingerprint(text) : undefined;
+}
+
+/**
+ * Why a generated schema must not be used with the client whose fingerprint is given, in words, or undefined when
+ * it may. A schema without a fingerprint predates the check, so nothing says it matches.
+ */
+export function fingerprintMismatch(schema: CacheSchema, client: string | undefined): string | undefined {
+  if (typeof schema.fingerprint !== "string") return "it carries no fingerprint, so it may describe another version of the schema";
+  if (client !== undefined && schema.fingerprint !== client) {
+    return `it was generated from another version of the schema (fingerprint ${schema.fingerprint}, the client's is ${client})`;
+  }
+  return undefined;
+}
+
+/**
+ * The key prefix for one schema, so entries and stamps written under another data model never share a key with
+ * this one. Every key builder writes `{<prefix>}:…`; this value makes that `{pc}:{<fingerprint>}:…`, which keeps the
+ * Redis Cluster hash tag (the first `{…}`) at the user's prefix, so a namespace stays in one slot with the tiered
+ * store's `{<prefix>}:invalidate` channel.
+ */
+export function namespacedPrefix(prefix: string, fingerprint: string | undefined): string {
+  return fingerprint === undefined ? prefix : `${prefix}}:{${fingerprint}`;
 }

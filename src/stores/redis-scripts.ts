@@ -85,8 +85,8 @@ return out
 
 /**
  * Advances (deletes) stamps and tells every process's L1 in the same atomic step, so no crash can drop the message
- * after the stamps moved. The message is the id, then the stamp keys as the store names them (without the
- * keyPrefix ioredis added), one a line.
+ * after the stamps moved. The message is the id, a newline, then the stamp keys as the store names them (without the
+ * keyPrefix ioredis added), each as `<byte length>:<name>` (names hold user data, newlines included).
  * KEYS: the stamps.
  * ARGV: channel, message id, length of the client's keyPrefix, PUBLISH or SPUBLISH (Cluster: sharded pub/sub, the
  * channel in the keys' slot).
@@ -95,8 +95,8 @@ return out
 export const BUMP_AND_PUBLISH = `
 redis.call('DEL', unpack(KEYS))
 local names, cut = {}, tonumber(ARGV[3]) + 1
-for i = 1, #KEYS do names[i] = string.sub(KEYS[i], cut) end
-return redis.call(ARGV[4], ARGV[1], ARGV[2] .. '\\n' .. table.concat(names, '\\n'))
+for i = 1, #KEYS do local name = string.sub(KEYS[i], cut); names[i] = #name .. ':' .. name end
+return redis.call(ARGV[4], ARGV[1], ARGV[2] .. '\\n' .. table.concat(names))
 `;
 
 /**
@@ -142,8 +142,8 @@ end
 local receivers = 0
 if ARGV[6] ~= '' and b > 0 then
   local names, cut = {}, tonumber(ARGV[9]) + 1
-  for j = 1, b do names[j] = string.sub(KEYS[g + j], cut) end
-  receivers = redis.call(ARGV[10], ARGV[6], ARGV[7] .. '\\n' .. table.concat(names, '\\n'))
+  for j = 1, b do local name = string.sub(KEYS[g + j], cut); names[j] = #name .. ':' .. name end
+  receivers = redis.call(ARGV[10], ARGV[6], ARGV[7] .. '\\n' .. table.concat(names))
 end
 return { holds and 1 or 0, receivers }
 `;

@@ -375,12 +375,12 @@ export class TieredStore implements CacheStore {
         return this.heartbeatArrived(Number(message.slice(1, newline)), message.slice(newline + 1));
       }
       if (channel !== this.channel) return;
-      const [id, ...stamps] = message.split("\n");
+      const { id, stamps } = parseInvalidation(message);
       this.invalidate(stamps);
       // Tell the writer this process no longer serves what the message invalidated.
-      const writer = id!.slice(id!.indexOf("@") + 1);
-      if (writer === this.instance) this.acknowledge(id!);
-      else this.l2.publish(`${this.channel}:ack:${writer}`, id!, this.generationKey).catch(() => {});
+      const writer = id.slice(id.indexOf("@") + 1);
+      if (writer === this.instance) this.acknowledge(id);
+      else this.l2.publish(`${this.channel}:ack:${writer}`, id, this.generationKey).catch(() => {});
     };
     subscriber.on(this.sharded ? "smessage" : "message", onMessage);
     // A replaced connection (Cluster: the slot moved) no longer speaks for this store.
@@ -476,4 +476,25 @@ function milliseconds(value: unknown, field: string, fallback: number): number {
     throw new CacheConfigError(field, `must be a positive number of milliseconds, received: ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * An invalidation message as the publishing scripts frame it (stores/redis-store.ts): the message id, a newline, then
+ * each stamp key as `<byte length>:<key>`. Lengths count UTF-8 bytes, as Lua's `#` does.
+ */
+export function parseInvalidation(message: string): { id: string; stamps: string[] } {
+  const newline = message.indexOf("\n");
+  const id = newline < 0 ? message : message.slice(0, newline);
+  const body = Buffer.from(newline < 0 ? "" : message.slice(newline + 1), "utf8");
+  const stamps: string[] = [];
+  let at = 0;
+  while (at < body.length) {
+    const colon = body.indexOf(0x3a, at);
+    if (colon < 0) break;
+    const length = Number(body.toString("latin1", at, colon));
+    if (!Number.isInteger(length) || length < 0) break;
+    stamps.push(body.toString("utf8", colon + 1, colon + 1 + length));
+    at = colon + 1 + length;
+  }
+  return { id, stamps };
 }

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { createCacheBed, STORE_KINDS, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
+import { CACHE_SCHEMAS, createCacheBed, STORE_KINDS, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { waitFor } from "../support/poll.ts";
 
 /** The ids of the seeded rows. */
@@ -728,7 +728,9 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
       await expectMiss(() => client.post.findMany({ orderBy: { id: "asc" } }));
       await expectMiss(() => client.post.findMany({ orderBy: { id: "asc" } }));
       await expectMissThenHit(() => client.post.findMany({ orderBy: { id: "asc" }, cacheStrategy: { ttl: 60 } }));
-      await expectMissThenHit(() => client.post.count({ cacheStrategy: {} }));
+      await expectMissThenHit(() => client.post.count({ cacheStrategy: { ttl: 60 } }));
+      // Without a ttl of its own the call is refused, not cached for a guessed lifetime (issue 8, item 11).
+      await expect(client.post.count({ cacheStrategy: { tags: ["t"] } })).rejects.toMatchObject({ field: "cacheStrategy.ttl" });
       await expectMiss(() => client.tag.count({ cacheStrategy: { ttl: 0 } }));
       await expectMiss(() => client.tag.count({ cacheStrategy: { ttl: 0 } }));
       expect(client.$cache.stats()).toMatchObject({ bypasses: 4, hits: 2, misses: 2, fills: 2 });
@@ -965,13 +967,15 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
 
       const keys = await keysMatching(`*${prefix}*`);
       const tagged = `{${prefix}}:`;
+      // Inside the hash tag's slot, keys live under the schema's fingerprint (issue 8, item 8).
+      const ns = `${tagged}{${CACHE_SCHEMAS[bed.provider].fingerprint}}:`;
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) expect(key.startsWith(tagged), `${key} starts with ${tagged}`).toBe(true);
-      const entries = keys.filter((key) => key.startsWith(`${tagged}e:`));
-      const stamps = keys.filter((key) => key.startsWith(`${tagged}s:`));
+      const entries = keys.filter((key) => key.startsWith(`${ns}e:`));
+      const stamps = keys.filter((key) => key.startsWith(`${ns}s:`));
       expect(entries.length + stamps.length).toBe(keys.length);
-      expect(entries.filter((key) => key.startsWith(`${tagged}e:User:findUnique:`))).toHaveLength(1);
-      expect(entries.filter((key) => key.startsWith(`${tagged}e:Post:findMany:`))).toHaveLength(1);
+      expect(entries.filter((key) => key.startsWith(`${ns}e:User:findUnique:`))).toHaveLength(1);
+      expect(entries.filter((key) => key.startsWith(`${ns}e:Post:findMany:`))).toHaveLength(1);
       expect(stamps.length).toBeGreaterThan(0);
       for (const key of keys) {
         const ttl = await bed.redis!.pttl(key);
@@ -986,7 +990,7 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
       await prisma.tag.findMany({ cacheStrategy: { tags: ["x"] } });
       await prisma.auditLog.create({ data: { action: "keys" } });
       await prisma.auditLog.findMany();
-      const stamps = await keysMatching(`{${prefix}}:s:*`);
+      const stamps = await keysMatching(`{${prefix}}:*}:s:*`);
       expect(stamps.length).toBeGreaterThan(0);
       for (const key of stamps) expect(await bed.redis!.pttl(key), `${key} has a ttl`).toBeGreaterThan(0);
     });

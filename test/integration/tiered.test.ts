@@ -169,7 +169,7 @@ async function entryKeys(redis: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = "0";
   do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", `{${prefix}}:e:*`, "COUNT", 500);
+    const [next, batch] = await redis.scan(cursor, "MATCH", `{${prefix}}:*}:e:*`, "COUNT", 500);
     cursor = next;
     keys.push(...batch);
   } while (cursor !== "0");
@@ -218,6 +218,22 @@ describe("L1 hits", () => {
 
     await cacheInL1(b, (db) => db.user.findUnique({ where: { id: user.id } }));
     await cacheInL1(b, list);
+  });
+});
+
+describe("invalidation messages (issue 8, item 5)", () => {
+  it("a stamp whose key holds a newline reaches the other instance's L1 whole", async () => {
+    const ns = namespace("framing");
+    const a = instance("A", ns);
+    const b = instance("B", ns);
+    await live(a, b);
+    // The unique value is user data and lands in the row stamp's name; a newline must not split the message.
+    const email = `${ns.prefix}\nsplit@frame.test`;
+    await bed.base.prisma.user.create({ data: { email, name: "before" } });
+    const read = (db: PrismaClient) => db.user.findUnique({ where: { email } });
+    await cacheInL1(b, read);
+    await a.prisma.user.update({ where: { email }, data: { name: "after" } });
+    expect(await read(b.prisma as unknown as PrismaClient)).toMatchObject({ name: "after" });
   });
 });
 

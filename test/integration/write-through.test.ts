@@ -6,10 +6,9 @@
  * Redis store and the tiered store (L1 in front of Redis).
  */
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
-import { cacheSchema } from "../../generated/cache/index.ts";
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.ts";
 import { cachePlugin, redisStore, tieredStore, type CachePluginOptions, type CacheStore, type TieredStore } from "../../src/index.ts";
-import { createCacheBed, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
+import { CACHE_SCHEMAS, createCacheBed, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
 import { createTestClient, type TestClient } from "../support/prisma.ts";
 import { waitFor } from "../support/poll.ts";
 
@@ -273,7 +272,9 @@ describe.each(KINDS)("%s store: write-through", (kind) => {
     others.push(other);
     const otherStore = kind === "memory" ? store : kind === "redis" ? redisStore({ client: bed.redis! }) : newTiered();
     await waitFor(() => tiered.every((one) => one.l1Live), "L1 live", 10_000);
-    const second = other.prisma.$extends(cachePlugin({ schema: cacheSchema, store: otherStore, prefix, timeoutMs: 5_000, ...WRITE_THROUGH })) as unknown as CachedClient;
+    const second = other.prisma.$extends(
+      cachePlugin({ schema: CACHE_SCHEMAS[provider], store: otherStore, prefix, timeoutMs: 5_000, ...WRITE_THROUGH }),
+    ) as unknown as CachedClient;
     const post = await bed.base.prisma.post.create({ data: { title: "race", slug: scope() } });
     const clients = [prisma, second];
     let hits = 0;

@@ -144,7 +144,7 @@ describe("resolveOptions", () => {
   ])("rejects tag list %j at index %i", (tags, index, shown) => {
     const error = configError(resolve({ models: { User: { tags } } }));
     expect(error.field).toBe(`models.User.tags[${index}]`);
-    expect(error.message).toContain(`must be a non-empty string, received: ${shown}`);
+    expect(error.message).toContain(`must be a non-empty string of at most 200 characters without control characters, received: ${shown}`);
   });
 
   it.each([

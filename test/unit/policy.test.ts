@@ -41,7 +41,12 @@ describe("PolicyTable", () => {
   it("does not cache a model with ttl 0 unless the call passes cacheStrategy", () => {
     const policies = table({ models: { User: { ttl: 0 } } });
     expect(policies.forCall("User", undefined)).toBeNull();
-    expect(policies.forCall("User", {})).toMatchObject({ ttlMs: 60_000, swrMs: 0, tags: [] });
+    // Issue 8, item 11: no silent 60 s default for a ttl-0 model.
+    for (const strategy of [{}, { tags: ["t"] }, { swr: 5 }]) {
+      expect(() => policies.forCall("User", strategy)).toThrow(
+        expect.objectContaining({ field: "cacheStrategy.ttl", message: expect.stringContaining("model User has ttl 0: pass cacheStrategy.ttl to cache this call") }),
+      );
+    }
     expect(policies.forCall("User", { ttl: 5 })).toMatchObject({ ttlMs: 5000, swrMs: 0, tags: [] });
   });
 
@@ -114,7 +119,7 @@ describe("PolicyTable", () => {
     expect(configError(() => table().forCall("User", { tags: "x" })).field).toBe("cacheStrategy.tags");
     const error = configError(() => table().forCall("User", { tags: ["ok", ""] }));
     expect(error.field).toBe("cacheStrategy.tags[1]");
-    expect(error.message).toContain('must be a non-empty string, received: ""');
+    expect(error.message).toContain('must be a non-empty string of at most 200 characters without control characters, received: ""');
   });
 
   it("does not cache a model it does not know", () => {
