@@ -101,3 +101,10 @@ function safeJson(value: unknown): string {
     return "";
   }
 }
+
+/** A store factory's options: a plain object (or nothing) with only the keys the store knows. */
+export function storeOptions(options: unknown, allowed: readonly string[], store: string): void {
+  if (options === undefined) return;
+  if (!isPlainObject(options)) throw new CacheConfigError(store, `options must be an object, received: ${describe(options)}`);
+  rejectUnknownKeys(options, allowed, store);
+}

@@ -1,6 +1,6 @@
 import type { ResolvedPolicy } from "../options.ts";
 import type { ModelGraph } from "../schema/model-graph.ts";
-import { canonical } from "../stamps/canonical.ts";
+import { canonical, digest } from "../stamps/canonical.ts";
 import { stampKey } from "../stamps/names.ts";
 import { type ReadDependencies, readDependencies } from "../stamps/read-stamps.ts";
 import { storesSpelling } from "../stamps/row-stamps.ts";
@@ -29,6 +29,9 @@ export interface ReadPlan extends LookupRequest {
  * Plans of reads, kept by model, operation and the args' canonical text: building a key and resolving the stamps a
  * read depends on costs more than looking them up, and hot reads repeat the same args.
  */
+/** Longest canonical args text the plan memo keeps as its key; longer ones are keyed by a 27-character digest. */
+const MAX_MEMO_TEXT = 256;
+
 export class PlanCache {
   private readonly plans = new Map<string, Map<string, Map<string, ReadPlan>>>();
   private readonly stampMemo = new Map<string, Dependencies>();
@@ -39,10 +42,19 @@ export class PlanCache {
     private readonly maxEntries: number,
   ) {}
 
+  /** Characters the memo holds in its keys (for the test of its bound). */
+  get keyChars(): number {
+    let chars = 0;
+    for (const byOperation of this.plans.values()) for (const byText of byOperation.values()) for (const text of byText.keys()) chars += text.length;
+    return chars;
+  }
+
   /** Keys a model read and resolves what it depends on. */
   plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy): ReadPlan {
     // Plans are immutable: the same args under the same policy object (a model's own, or a strategy's) reuse one.
     const text = canonical(args);
+    // Long args (user input in a filter) are remembered by their digest: the memo never holds their text.
+    const memo = text.length <= MAX_MEMO_TEXT ? text : digest(text);
     let byText = this.plans.get(model)?.get(operation);
     if (byText === undefined) {
       byText = new Map();
@@ -50,7 +62,7 @@ export class PlanCache {
       byOperation.set(operation, byText);
       this.plans.set(model, byOperation);
     }
-    const cached = byText.get(text);
+    const cached = byText.get(memo);
     if (cached !== undefined && cached.policy === policy) return cached;
     const key = entryKeyOf(this.prefix, model, operation, text);
     // JSON: tags may hold any separator a plain join would use.
@@ -76,7 +88,7 @@ export class PlanCache {
             spelling: { loose: { model, operation, key: spelling.loose.key, stamps: spelling.loose.stamps, stampLifeMs, policy }, storesSpelling: spelling.storesSpelling },
           };
     if (byText.size >= this.maxEntries) byText.clear();
-    byText.set(text, plan);
+    byText.set(memo, plan);
     return plan;
   }
 

@@ -1,5 +1,5 @@
 import { DEFAULTS } from "../defaults.ts";
-import { positiveInteger } from "../validate.ts";
+import { positiveInteger, storeOptions } from "../validate.ts";
 import { EntryTable } from "./entry-table.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
 
@@ -35,6 +35,7 @@ export class MemoryStore implements CacheStore {
   private readonly nextToken = tokenSource();
 
   constructor(options: MemoryStoreOptions = {}) {
+    storeOptions(options, ["maxEntries", "maxBytes"], "memoryStore");
     this.maxEntries = positiveInteger(options.maxEntries, "memoryStore.maxEntries", DEFAULTS.memoryStore.maxEntries);
     this.maxBytes = positiveInteger(options.maxBytes, "memoryStore.maxBytes", DEFAULTS.memoryStore.maxBytes);
     this.table = new EntryTable(this.maxEntries, this.maxBytes);

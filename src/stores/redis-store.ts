@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { CacheConfigError, CacheStoreError, type CacheOperation } from "../errors.ts";
+import { storeOptions } from "../validate.ts";
 import { BUMP_AND_PUBLISH, FILL, HEARTBEAT, HOLD_LEASE, LOOKUP, PUBLISH, RELEASE, WRITE_THROUGH } from "./redis-scripts.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
 
@@ -60,6 +61,7 @@ export class RedisStore implements CacheStore {
   private readonly scripts = new Map<string, string>();
 
   constructor(options: RedisStoreOptions) {
+    storeOptions(options, ["client"], "redisStore");
     const client = options?.client;
     if (!client || typeof client.evalsha !== "function" || typeof client.mget !== "function" || typeof client.del !== "function") {
       throw new CacheConfigError("redisStore.client", "must be an ioredis client (new Redis(url) or new Cluster(nodes))");

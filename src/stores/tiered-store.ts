@@ -1,5 +1,6 @@
 import { DEFAULTS } from "../defaults.ts";
 import { CacheConfigError, CacheDeliveryError } from "../errors.ts";
+import { describe, storeOptions } from "../validate.ts";
 import { EntryTable } from "./entry-table.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
@@ -112,6 +113,7 @@ export class TieredStore implements CacheStore {
   private readonly deliveries = new Map<string, Delivery>();
 
   constructor(options: TieredStoreOptions) {
+    storeOptions(options, ["l1", "l2", "channel", "deliveryWaitMs", "heartbeatMs", "heartbeatDeadlineMs"], "tieredStore");
     const l2 = options?.l2;
     if (!l2 || typeof l2.bumpAndPublish !== "function") throw new CacheConfigError("tieredStore.l2", "must be a redisStore({ client })");
     // Checked by shape: a store never imports another store's class at run time.
@@ -121,6 +123,9 @@ export class TieredStore implements CacheStore {
     if (typeof l2.client.duplicate !== "function") throw new CacheConfigError("tieredStore.l2", "needs an ioredis client that can duplicate() its connection for pub/sub");
     const l1 = options.l1 ?? DEFAULTS.memoryStore;
     this.l2 = l2;
+    if (options.channel !== undefined && (typeof options.channel !== "string" || options.channel === "")) {
+      throw new CacheConfigError("tieredStore.channel", `must be a non-empty string, received: ${describe(options.channel)}`);
+    }
     this.channel = options.channel ?? DEFAULTS.tieredStore.channel;
     this.table = new EntryTable(l1.maxEntries, l1.maxBytes);
     this.maxMirror = Math.max(1024, l1.maxEntries * 4);

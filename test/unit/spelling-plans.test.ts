@@ -101,3 +101,12 @@ describe("plans of findFirst with a cursor", () => {
     expect(readDependencies(graph, "User", "findFirst", { where: { id: 2 } }, []).stamps).toStrictEqual(["*", "u:User", "r:User:id=#2"]);
   });
 });
+
+describe("plan memo bound (issue 8, item 12)", () => {
+  it("remembers long args by their digest: 400 reads with distinct 1 MiB filters hold a few kB of keys", () => {
+    const cache = new PlanCache(graph, "p", 10_000);
+    const big = "x".repeat(1024 * 1024);
+    for (let i = 0; i < 400; i++) cache.plan("Post", "findMany", { where: { title: { contains: `${i}${big}` } } }, policy);
+    expect(cache.keyChars).toBeLessThan(400 * 64);
+  });
+});
