@@ -9,8 +9,9 @@ import { isPlainObject } from "../validate.ts";
  * - `where` holds exactly one member, a single-field unique key compared with a plain value of the field's own type
  *   (no filter objects, no null, no other fields: `findUnique` rejects some of those and `findFirst` accepts them,
  *   and a compound key's name is valid only in `findUnique`);
- * - the other arguments are selections of `true`/`false` only: a nested `where` may hold a value the database
- *   rejects, which `findFirst` reports and `findUnique` of a missing row never evaluates;
+ * - no `select` or `include`: a nested `where` may hold a value the database rejects, which `findFirst` reports and
+ *   `findUnique` of a missing row never evaluates, and Prisma's merge of findUnique calls with different selections
+ *   can give one call another's field order; an `omit` of `true`/`false` flags may come along;
  * - not `findFirstOrThrow`: its NotFound error names the operation and the call site.
  */
 
@@ -27,7 +28,10 @@ export function missOperation(info: ModelInfo | undefined, operation: string, ar
     const value = args[key];
     if (value === undefined) continue;
     if (!SAME_MEANING.has(key)) return operation;
-    if ((key === "select" || key === "include" || key === "omit") && !isFlagSelection(value)) return operation;
+    // Prisma merges findUnique calls that differ only in their selection and may hand one call another's field
+    // order (fuzz F4), which findFirst, never merged, does not: only an omit (no order of its own) may come along.
+    if (key === "select" || key === "include") return operation;
+    if (key === "omit" && !isFlagSelection(value)) return operation;
   }
   return pinsSingleFieldKey(info, args.where) ? "findUnique" : operation;
 }

@@ -224,10 +224,7 @@ export class ReadThrough {
         filling = true;
         fill = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
       } else {
-        // A null may be Prisma's batching, not the database: it merges the findUnique calls of one tick and matches
-        // rows back to calls by comparing values in JavaScript, so a lookup by another spelling gets null next to a
-        // call that found the row (fuzz P1). Served as Prisma gave it, never stored.
-        if (looseFence === undefined || result === null) return { result, encoded };
+        if (looseFence === undefined) return { result, encoded };
         // The lease stays on the exact key: released below, it lets waiting processes load for themselves.
         fill = { key: plan.spelling.loose.key, stamps: plan.spelling.loose.stamps, fence: looseFence, value: encoded, ttlMs, swrMs, loadMs };
       }

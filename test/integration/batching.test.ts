@@ -308,23 +308,18 @@ describe.each(STORE_KINDS)("%s store: unique-shaped findFirst misses are merged 
     });
   });
 
-  it("findFirst by id with select or include is merged too, per shape", async () => {
-    const some = ids.slice(0, 25);
+  it("findFirst by id with select or include is not rewritten: Prisma's merge could give one call another's field order (fuzz F4)", async () => {
+    const id = ids[0]!;
     const reads = [
-      ...some.map((id) => () => bed.prisma.user.findFirst({ where: { id }, select: { id: true, email: true } })),
-      ...some.map((id) => () => bed.prisma.user.findFirst({ where: { id }, include: { posts: true } })),
+      () => bed.prisma.user.findFirst({ where: { id }, select: { id: true, email: true } }),
+      () => bed.prisma.user.findFirst({ where: { id }, select: { email: true, id: true } }),
     ];
-    const truth = [
-      ...(await Promise.all(some.map((id) => bed.base.prisma.user.findFirst({ where: { id }, select: { id: true, email: true } })))),
-      ...(await Promise.all(some.map((id) => bed.base.prisma.user.findFirst({ where: { id }, include: { posts: true } })))),
-    ];
-    bed.resetSql();
-
+    const truth = await Promise.all([
+      bed.base.prisma.user.findFirst({ where: { id }, select: { id: true, email: true } }),
+      bed.base.prisma.user.findFirst({ where: { id }, select: { email: true, id: true } }),
+    ]);
     const results = await Promise.all(reads.map((read) => read()));
-
-    expect(results).toEqual(truth);
-    // One statement per shape, plus the posts of the include.
-    expect(bed.selects()).toBeLessThanOrEqual(6);
+    expect(results.map((result) => JSON.stringify(result))).toEqual(truth.map((result) => JSON.stringify(result)));
   });
 
   it("findFirstOrThrow({ where: { id } }) is not rewritten (issue 8, item 3): each missing id gets Prisma's own error", async () => {

@@ -189,7 +189,7 @@ describe("out-of-band writes through a plain pg client", () => {
   });
 
   it("an INSERT shows in counts and in a lookup that had found nothing", async () => {
-    // By id: a cached null of a String key never exists (see markerApplied), one of an integer key does.
+    // By id: the insert's row stamp, not only the model's, must reach a cached null.
     const id = 1_500_000_000;
     const byId = () => prisma.user.findUnique({ where: { id } });
     const count = () => prisma.user.count();
@@ -501,8 +501,7 @@ describe("a server without wal_level=logical", () => {
 
 /** Commits a write to a watched table and waits until the feed has applied it (so it read past everything before). */
 async function markerApplied(prisma: Cached): Promise<void> {
-  // An integer key: a cached null of it is an exact entry, which the insert's row stamp advances (a null for a
-  // String key is never cached, since Prisma's own batching can produce it).
+  // An integer key: a cached null of it is an exact entry, which the insert's row stamp advances.
   const id = 1_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
   const name = `m${id}`;
   const read = () => prisma.tag.findUnique({ where: { id } });
