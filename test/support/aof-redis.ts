@@ -6,9 +6,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+// A server still loading its AOF answers -LOADING, which answersPing counts as not ready.
+import { answersPing } from "./redis.ts";
 
 export interface AofRedis {
   url: string;
@@ -37,7 +38,7 @@ export async function startAofRedis(options: { persistence?: boolean } = {}): Pr
     });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && proc.exitCode === null) {
-      if (await answersPing(candidate)) {
+      if (await answersPing(candidate, 500)) {
         child = proc;
         return true;
       }
@@ -48,7 +49,7 @@ export async function startAofRedis(options: { persistence?: boolean } = {}): Pr
   };
   for (let candidate = FIRST_PORT; candidate <= LAST_PORT && child === undefined; candidate++) {
     // A port another helper's server holds answers PING already: skip it rather than share it.
-    if (await answersPing(candidate)) continue;
+    if (await answersPing(candidate, 500)) continue;
     if (await spawnOn(candidate)) port = candidate;
   }
   if (child === undefined) throw new Error(`no free port for a private redis-server in ${FIRST_PORT}–${LAST_PORT}`);
@@ -74,23 +75,4 @@ export async function startAofRedis(options: { persistence?: boolean } = {}): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** PING over a raw socket; a server still loading its AOF answers -LOADING, which is not ready. */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    let reply = "";
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => finish(false));
-    socket.once("error", () => finish(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes("\r\n")) finish(reply.startsWith("+PONG"));
-    });
-  });
 }

@@ -179,7 +179,7 @@ async function spawnRedis(port: number, extraArgs: string[], startTimeoutMs: num
 }
 
 /** Sends an inline PING over a raw socket: unlike ioredis it neither retries nor queues. */
-function answersPing(port: number, timeoutMs: number): Promise<boolean> {
+export function answersPing(port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     let reply = "";
