@@ -35,7 +35,15 @@ export function startDebugLog(): void {
  */
 export function debugReads(write: (message: string) => void): () => void {
   const stored = new Map<string, Stored>();
-  const onFill = (message: unknown) => {
+  // A miss is explained when its load starts, against what was stored before: by the time the read ends, its own
+  // fill has replaced that.
+  const explained = new Map<string, string>();
+  const onFillStart = (message: unknown) => {
+    const fill = message as FillEvent;
+    if (explained.size >= MAX_REMEMBERED) explained.clear();
+    explained.set(fill.key, explainMiss(fill.fence, stored.get(fill.key)));
+  };
+  const onFillEnd = (message: unknown) => {
     const fill = message as FillEvent;
     if (fill.outcome !== "stored") return;
     if (stored.size >= MAX_REMEMBERED) stored.clear();
@@ -43,15 +51,17 @@ export function debugReads(write: (message: string) => void): () => void {
   };
   const onRead = (message: unknown) => {
     const read = message as ReadEvent;
-    write(describeRead(read, read.status === "miss" && read.reason === REASONS.noEntry ? explainMiss(read, stored.get(read.key!)) : read.reason));
+    const why = read.status === "miss" && read.reason === REASONS.noEntry ? (explained.get(read.key!) ?? explainMiss(read.fence, stored.get(read.key!))) : read.reason;
+    write(describeRead(read, why));
   };
-  const fillEnd = channels.fill.asyncEnd;
-  const readEnd = channels.read.asyncEnd;
-  fillEnd.subscribe(onFill);
-  readEnd.subscribe(onRead);
+  const subscriptions = [
+    [channels.fill.start, onFillStart],
+    [channels.fill.asyncEnd, onFillEnd],
+    [channels.read.asyncEnd, onRead],
+  ] as const;
+  for (const [channel, listener] of subscriptions) channel.subscribe(listener);
   return () => {
-    fillEnd.unsubscribe(onFill);
-    readEnd.unsubscribe(onRead);
+    for (const [channel, listener] of subscriptions) channel.unsubscribe(listener);
   };
 }
 
@@ -65,11 +75,11 @@ export function describeRead(read: ReadEvent, why: string): string {
 }
 
 /** Why a lookup found no entry under its current stamps, given what this process last stored under the key. */
-export function explainMiss(read: ReadEvent, last: Stored | undefined): string {
-  if (last === undefined || read.fence === undefined) return "no entry: not stored by this process since it started (or forgotten)";
-  if (last.fence !== read.fence) {
+export function explainMiss(fence: string | undefined, last: Stored | undefined): string {
+  if (last === undefined || fence === undefined) return "no entry: not stored by this process since it started (or forgotten)";
+  if (last.fence !== fence) {
     const before = last.fence.split(",");
-    const now = read.fence.split(",");
+    const now = fence.split(",");
     const moved = last.stamps.filter((_, i) => before[i] !== now[i]).map(stampName);
     if (moved.length > 0) return `stamp${moved.length > 1 ? "s" : ""} ${moved.join(", ")} moved since it was stored`;
   }
