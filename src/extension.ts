@@ -117,19 +117,13 @@ export function cachePlugin(options: CachePluginOptions = {}) {
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findUnique">> {
             return read(this as object, "findUnique", args) as CachedQuery<Prisma.Result<T, A, "findUnique">>;
           },
-          findUniqueOrThrow<T, A>(
-            this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>,
-          ): CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">> {
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">> {
             return read(this as object, "findUniqueOrThrow", args) as CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">>;
           },
           findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findFirst">> {
             return read(this as object, "findFirst", args) as CachedQuery<Prisma.Result<T, A, "findFirst">>;
           },
-          findFirstOrThrow<T, A>(
-            this: T,
-            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>,
-          ): CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">> {
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">> {
             return read(this as object, "findFirstOrThrow", args) as CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">>;
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findMany">> {

@@ -36,7 +36,11 @@ export function cacheTracing(options: CacheTracingOptions = {}): CacheTracing {
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer("prisma-cache-plugin");
   const keys = options.keys === true;
   const undo = [
-    spansOf(channels.read, (event: ReadEvent) => tracer.startSpan(SPAN_NAMES.read, { attributes: readStart(event) }), (span, event: ReadEvent) => readEnd(span, event, keys)),
+    spansOf(
+      channels.read,
+      (event: ReadEvent) => tracer.startSpan(SPAN_NAMES.read, { attributes: readStart(event) }),
+      (span, event: ReadEvent) => readEnd(span, event, keys),
+    ),
     spansOf(channels.fill, (event: FillEvent) => tracer.startSpan(SPAN_NAMES.fill, { attributes: modelAttributes(event) }), fillEnd),
     spansOf(channels.invalidate, (event: InvalidateEvent) => tracer.startSpan(SPAN_NAMES.invalidate, { attributes: invalidateStart(event) }), invalidateEnd),
   ];

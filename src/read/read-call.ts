@@ -79,7 +79,9 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     /** Runs the read and resolves to its result with how the cache answered it (`CacheInfo`). */
     withCacheInfo(): Promise<WithCacheInfo<unknown>> {
       if (this[STARTED]) {
-        return Promise.reject(new CacheConfigError("withCacheInfo()", "must be called on the query itself, before it is awaited: `await prisma.post.findMany(args).withCacheInfo()`"));
+        return Promise.reject(
+          new CacheConfigError("withCacheInfo()", "must be called on the query itself, before it is awaited: `await prisma.post.findMany(args).withCacheInfo()`"),
+        );
       }
       const event = (this.#event ??= newReadEvent(this.#model, this.#operation));
       return this.then((data) => ({ data, info: cacheInfoOf(event) }));

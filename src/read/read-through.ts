@@ -160,8 +160,7 @@ export class ReadThrough {
     if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) {
       if (channels.refresh.hasSubscribers) channels.refresh.publish({ model: plan.model, operation: plan.operation, key: plan.key, reason: stale ? "stale" : "early" });
       this.refresh(plan, found, lease, source);
-    }
-    else if (lease !== undefined) this.leases.release(plan.key, lease);
+    } else if (lease !== undefined) this.leases.release(plan.key, lease);
     return Promise.resolve(value);
   }
 
@@ -226,7 +225,14 @@ export class ReadThrough {
     return channels.fill.tracePromise(() => this.loadAndFillNow(plan, fence, lease, source, looseFence, event), event);
   }
 
-  private async loadAndFillNow(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence: string | undefined, event: FillEvent | undefined): Promise<Flight> {
+  private async loadAndFillNow(
+    plan: ReadPlan,
+    fence: string,
+    lease: string | undefined,
+    source: Loader,
+    looseFence: string | undefined,
+    event: FillEvent | undefined,
+  ): Promise<Flight> {
     let filling = false;
     try {
       const started = performance.now();

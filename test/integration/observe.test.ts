@@ -3,6 +3,8 @@
  * channels (asserted with in-memory collectors), the debug log's explanations and the Prometheus exposition.
  * Hits are proved by counting SELECT statements; private Redis servers use ports 7300–7309.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CacheConfigError, cacheMetrics, memoryStore, redisStore, tieredStore, type CacheStore } from "../../src/index.ts";
@@ -279,6 +281,30 @@ describe("debug log (NODE_DEBUG=prisma-cache)", () => {
     expect(log[4]).toBe("Post.count bypass (bypassed: inside an interactive transaction)");
     expect(log.at(-1)).toMatch(/^Post\.count miss key=\S+ \(.*expired.*\)$/);
   });
+});
+
+describe("NODE_DEBUG=prisma-cache, in a process of its own", () => {
+  it("turns the debug log on: the process prints a line per read on stderr", async () => {
+    const bed = await createCacheBed("memory");
+    cleanups.push(() => bed.close());
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../support/debug-log-child.ts", import.meta.url))], {
+      env: { ...process.env, NODE_DEBUG: "prisma-cache", DATABASE_URL: bed.db.url, PREFIX: observePrefix("node-debug") },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain("DONE");
+    const lines = stderr.split("\n").filter((line) => line.startsWith("PRISMA-CACHE"));
+    console.log(`debug log of the child:\n${lines.join("\n")}`);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^PRISMA-CACHE \d+: Post\.findUnique miss key=.* \(no entry: not stored by this process/);
+    expect(lines[1]).toMatch(/^PRISMA-CACHE \d+: Post\.findUnique hit l1 /);
+    expect(lines[2]).toMatch(/moved since it was stored\)$/);
+    expect(lines[3]).toMatch(/Post\.count bypass \(bypassed: inside an interactive transaction\)$/);
+  }, 60_000);
 });
 
 describe("cacheMetrics(): the Prometheus exposition", () => {
