@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Prisma } from "../../generated/prisma/client.ts";
 import { CacheConfigError, cacheMetrics, memoryStore, redisStore, tieredStore, type CacheStore } from "../../src/index.ts";
 import { debugReads } from "../../src/observe/debug-log.ts";
 import { createCacheBed, STORE_KINDS, type CacheBed } from "../support/cache-bed.ts";
@@ -139,6 +140,19 @@ describe("diagnostics channels", () => {
     const [fill] = events.of("fill:asyncEnd");
     expect(fill).toMatchObject({ model: "Post", operation: "findMany", key: miss.key, outcome: "stored", ttlMs: 60_000 });
     expect(fill.loadMs).toBeGreaterThan(0);
+  });
+
+  it("traces cached raw queries ($cache.queryRaw) on prisma-cache:read too", async () => {
+    const prefix = observePrefix("raw");
+    const { prisma } = bed.cached({ prefix });
+    const events = collect(prefix);
+    const sql = Prisma.sql`SELECT count(*)::int AS n FROM "Post"`;
+    await prisma.$cache.queryRaw(sql, { tags: ["stats"] });
+    await prisma.$cache.queryRaw(sql, { tags: ["stats"] });
+    expect(events.of("read:asyncEnd").map((read) => [read.model, read.operation, read.status, read.tags])).toEqual([
+      ["$queryRaw", "queryRaw", "miss", ["stats"]],
+      ["$queryRaw", "queryRaw", "hit", ["stats"]],
+    ]);
   });
 
   it("traces an invalidation with the models and tags it names on prisma-cache:invalidate", async () => {
