@@ -3,7 +3,7 @@
  * the SDK's InMemorySpanExporter, metrics by its in-memory metric exporter. One request's trace (a miss, then a
  * hit) is printed.
  */
-import { context, type Span, trace } from "@opentelemetry/api";
+import { context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -100,6 +100,16 @@ describe("cacheTracing()", () => {
     instrumented.close();
     await prisma.post.count();
     expect(exporter.getFinishedSpans().filter((span) => span.name === SPAN_NAMES.read)).toHaveLength(1);
+  });
+
+  it("marks the read span of a query that rejects as an error, with the exception", async () => {
+    const { exporter } = tracing();
+    const { prisma } = bed.cached({ prefix: `observe-${uniquePrefix("otel-err")}` });
+    await expect(prisma.post.findUniqueOrThrow({ where: { slug: "no such post" } })).rejects.toThrow();
+    const [read] = exporter.getFinishedSpans().filter((span) => span.name === SPAN_NAMES.read);
+    expect(read!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(read!.events.map((event) => event.name)).toContain("exception");
+    expect(read!.attributes["cache.status"]).toBe("miss");
   });
 
   it("leaves the caller's active context as it was", async () => {
