@@ -2,13 +2,14 @@ import { defineConfig } from "tsup";
 
 export default defineConfig([
   {
-    entry: { index: "src/index.ts" },
+    // opentelemetry: its own entry, so that only apps that import it load the optional @opentelemetry/api peer.
+    entry: { index: "src/index.ts", opentelemetry: "src/opentelemetry.ts" },
     format: ["esm", "cjs"],
     dts: true,
     clean: true,
     sourcemap: true,
     target: "node20",
-    external: ["@prisma/client", "ioredis", "pg"],
+    external: ["@prisma/client", "ioredis", "pg", "@opentelemetry/api"],
   },
   {
     // The generator is a CommonJS bin so that `provider = "prisma-cache-plugin"` runs under any project type.

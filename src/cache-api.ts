@@ -2,7 +2,9 @@ import { CacheConfigError } from "./errors.ts";
 import type { CacheStats, Metrics } from "./metrics.ts";
 import type { PlanCache } from "./read/plans.ts";
 import type { PolicyTable } from "./read/policy.ts";
-import { LOAD, type ReadThrough } from "./read/read-through.ts";
+import { channels } from "./observe/channels.ts";
+import { newReadEvent } from "./observe/read-record.ts";
+import { EVENT, LOAD, type ReadThrough } from "./read/read-through.ts";
 import type { ModelGraph } from "./schema/model-graph.ts";
 import { EPOCH } from "./stamps/names.ts";
 import { tablesInSql, writesData } from "./stamps/raw-sql.ts";
@@ -78,7 +80,9 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
       if (policy === null) return (await source[LOAD]()) as T;
       const stamps = rawReadStamps(tablesInSql(graph, query), policy.tags);
       const plan = plans.customPlan("$queryRaw", "queryRaw", { strings: query.strings, values: query.values }, stamps, policy);
-      return (await reads.read(plan, source)) as T;
+      if (!channels.read.hasSubscribers) return (await reads.read(plan, source)) as T;
+      const event = newReadEvent("$queryRaw", "queryRaw");
+      return (await channels.read.tracePromise(() => reads.read(plan, { ...source, [EVENT]: event }), event)) as T;
     },
     async invalidate(target) {
       if (!isPlainObject(target)) throw new CacheConfigError("invalidate()", "takes { tags?: string[], models?: string[] }");

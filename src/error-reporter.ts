@@ -1,6 +1,7 @@
 import { DEFAULTS } from "./defaults.ts";
 import type { CacheError, CacheErrorContext, ErrorReporter } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
+import { channels } from "./observe/channels.ts";
 
 /**
  * Counts every failure the plugin absorbed and hands it to `onError`; without one, prints one console warning per
@@ -13,6 +14,7 @@ export function createErrorReporter(metrics: Metrics, onError?: (error: CacheErr
   return (error, context) => {
     metrics.count("errors");
     if (error.code === "DELIVERY_UNCONFIRMED") metrics.count("unconfirmedDeliveries");
+    if (channels.error.hasSubscribers) channels.error.publish({ error, ...context });
     if (onError) {
       try {
         onError(error, context);

@@ -4,6 +4,7 @@ import { storeLease } from "./change-feed/store-lease.ts";
 import { createErrorReporter } from "./error-reporter.ts";
 import { CacheConfigError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
+import type { CacheInfoQuery } from "./observe/cache-info.ts";
 import { resolveOptions, type CachePluginOptions, type CacheStrategy, type ResolvedOptions } from "./options.ts";
 import { PlanCache } from "./read/plans.ts";
 import { PolicyTable } from "./read/policy.ts";
@@ -26,6 +27,9 @@ export interface CacheReadArgs {
   /** Per-call cache policy, or `false` to bypass the cache (no lookup, no fill). */
   cacheStrategy?: CacheStrategy | false;
 }
+
+/** What a cached read method returns: Prisma's query promise, plus `withCacheInfo()` (observe/cache-info.ts). */
+export type CachedQuery<R> = Prisma.PrismaPromise<R> & CacheInfoQuery<R>;
 
 /** The internals of a Prisma 7 client the plugin reads; all present since Prisma 5. */
 interface ClientInternals {
@@ -110,35 +114,29 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
-            return read(this as object, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findUnique">> {
+            return read(this as object, "findUnique", args) as CachedQuery<Prisma.Result<T, A, "findUnique">>;
           },
-          findUniqueOrThrow<T, A>(
-            this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>,
-          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
-            return read(this as object, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">> {
+            return read(this as object, "findUniqueOrThrow", args) as CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">>;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
-            return read(this as object, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findFirst">> {
+            return read(this as object, "findFirst", args) as CachedQuery<Prisma.Result<T, A, "findFirst">>;
           },
-          findFirstOrThrow<T, A>(
-            this: T,
-            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>,
-          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
-            return read(this as object, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">> {
+            return read(this as object, "findFirstOrThrow", args) as CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">>;
           },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
-            return read(this as object, "findMany", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">>;
+          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findMany">> {
+            return read(this as object, "findMany", args) as CachedQuery<Prisma.Result<T, A, "findMany">>;
           },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "count">> {
-            return read(this as object, "count", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "count">>;
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "count">> {
+            return read(this as object, "count", args) as CachedQuery<Prisma.Result<T, A, "count">>;
           },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">> {
-            return read(this as object, "aggregate", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">>;
+          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "aggregate">> {
+            return read(this as object, "aggregate", args) as CachedQuery<Prisma.Result<T, A, "aggregate">>;
           },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">> {
-            return read(this as object, "groupBy", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">>;
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "groupBy">> {
+            return read(this as object, "groupBy", args) as CachedQuery<Prisma.Result<T, A, "groupBy">>;
           },
         },
       },

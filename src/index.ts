@@ -1,4 +1,4 @@
-export { cachePlugin, type CacheReadArgs } from "./extension.ts";
+export { cachePlugin, type CachedQuery, type CacheReadArgs } from "./extension.ts";
 export type { CacheApi, InvalidateTarget, RawCacheStrategy, RawSql } from "./cache-api.ts";
 export { postgresChangeFeed, CHANGE_FEED_DEFAULTS, type PostgresChangeFeedOptions } from "./change-feed/postgres-change-feed.ts";
 export type { ChangeFeed, ChangeFeedState, ChangeFeedStats } from "./change-feed/change-feed.ts";
@@ -14,6 +14,21 @@ export {
   type CacheOperation,
 } from "./errors.ts";
 export type { CacheStats } from "./metrics.ts";
+export type { CacheInfo, CacheInfoQuery, CacheLayer, CacheStatus, WithCacheInfo } from "./observe/cache-info.ts";
+export {
+  CHANNEL_NAMES,
+  type BreakerEvent,
+  type BusEvent,
+  type DegradedEvent,
+  type ErrorEvent,
+  type FillEvent,
+  type FillRefusedEvent,
+  type InvalidateEvent,
+  type ReadEvent,
+  type RefreshEvent,
+  type StaleEvent,
+} from "./observe/channels.ts";
+export { cacheMetrics, DEFAULT_BUCKETS, type CacheMetrics, type CacheMetricsOptions } from "./observe/prometheus.ts";
 export { DEFAULTS, type CachePluginOptions, type CacheStrategy, type ModelPolicy } from "./options.ts";
 export type {
   CacheSchema,

@@ -11,6 +11,8 @@ const prismaQueryOf = Symbol("prismaQuery");
 export const EXECUTE = Symbol("execute");
 /** Builds Prisma's own query for the same call. Called at most once. */
 export const PRISMA_QUERY = Symbol("createPrismaQuery");
+/** Whether the read has started (it runs once, at the first `then`). */
+export const STARTED = Symbol("started");
 
 /**
  * What a cached read method returns: like Prisma's own query promises it runs only when awaited, and it can
@@ -41,6 +43,10 @@ export abstract class LazyQuery<T = unknown> implements PromiseLike<T> {
   requestTransaction(batch: unknown): PromiseLike<unknown> {
     const query = this[prismaQueryOf]();
     return query.requestTransaction ? query.requestTransaction(batch) : query;
+  }
+
+  get [STARTED](): boolean {
+    return this.#running !== undefined;
   }
 
   get [Symbol.toStringTag](): string {

@@ -1,13 +1,18 @@
 import { Prisma } from "@prisma/client/extension";
+import { CacheConfigError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ResolvedPolicy } from "../options.ts";
+import type { WithCacheInfo } from "../observe/cache-info.ts";
+import { channels, type ReadEvent } from "../observe/channels.ts";
+import { startDebugLog } from "../observe/debug-log.ts";
+import { cacheInfoOf, newReadEvent, noteBypass, REASONS } from "../observe/read-record.ts";
 import type { ModelGraph } from "../schema/model-graph.ts";
 import { transactionOf } from "../transaction-scope.ts";
 import { missOperation } from "./find-first-as-unique.ts";
-import { EXECUTE, LazyQuery, PRISMA_QUERY, type PrismaQueryLike, withRelations } from "./lazy-query.ts";
+import { EXECUTE, LazyQuery, PRISMA_QUERY, type PrismaQueryLike, STARTED, withRelations } from "./lazy-query.ts";
 import type { PlanCache, ReadPlan } from "./plans.ts";
 import type { PolicyTable, ReadOperation } from "./policy.ts";
-import { ARGS, LOAD, type Loader, MERGED, type ReadThrough } from "./read-through.ts";
+import { ARGS, EVENT, LOAD, type Loader, MERGED, type ReadThrough } from "./read-through.ts";
 import { type TrackedLoad, UniqueLoads } from "./unique-loads.ts";
 
 /** Model delegates of a client, by model name, with their operations. */
@@ -20,6 +25,7 @@ type Delegates = Record<string, Record<string, (args: unknown) => PrismaQueryLik
  */
 export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; plans: PlanCache; reads: ReadThrough; metrics: Metrics }) {
   const { graph, policies, plans, reads, metrics } = parts;
+  startDebugLog();
 
   /** One call of a cached read method. */
   class ReadCall extends LazyQuery implements Loader {
@@ -30,8 +36,20 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     readonly #plan: ReadPlan | undefined;
     readonly #failure: unknown;
     #load: TrackedLoad<unknown> | undefined;
+    /** Why the read skips the cache, when it has no plan. */
+    readonly #bypass: string;
+    /** How the read went, when it is observed (withCacheInfo(), a read channel subscriber, the debug log). */
+    #event: ReadEvent | undefined;
 
-    constructor(parent: Delegates, model: string, operation: ReadOperation, args: Record<string, unknown>, plan: ReadPlan | undefined, failure?: unknown) {
+    constructor(
+      parent: Delegates,
+      model: string,
+      operation: ReadOperation,
+      args: Record<string, unknown>,
+      plan: ReadPlan | undefined,
+      failure?: unknown,
+      bypass: string = REASONS.notCached,
+    ) {
       super();
       this.#parent = parent;
       this.#model = model;
@@ -39,12 +57,40 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       this.#args = args;
       this.#plan = plan;
       this.#failure = failure;
+      this.#bypass = bypass;
     }
 
     protected [EXECUTE](): Promise<unknown> {
-      if (this.#failure !== undefined) return Promise.reject(this.#failure);
-      if (this.#plan === undefined) return uniqueLoads.run(this.#model, this.#operation, () => this.#forward(this.#operation)).result;
+      if (!channels.read.hasSubscribers) return this.#run();
+      this.#event ??= newReadEvent(this.#model, this.#operation);
+      return channels.read.tracePromise(this.#run, this.#event, this);
+    }
+
+    #run(): Promise<unknown> {
+      if (this.#failure !== undefined) {
+        if (this.#event) noteBypass(this.#event, REASONS.invalid);
+        return Promise.reject(this.#failure);
+      }
+      if (this.#plan === undefined) {
+        if (this.#event) noteBypass(this.#event, this.#bypass);
+        return uniqueLoads.run(this.#model, this.#operation, () => this.#forward(this.#operation)).result;
+      }
       return reads.read(this.#plan, this);
+    }
+
+    /** Runs the read and resolves to its result with how the cache answered it (`CacheInfo`). */
+    withCacheInfo(): Promise<WithCacheInfo<unknown>> {
+      if (this[STARTED]) {
+        return Promise.reject(
+          new CacheConfigError("withCacheInfo()", "must be called on the query itself, before it is awaited: `await prisma.post.findMany(args).withCacheInfo()`"),
+        );
+      }
+      const event = (this.#event ??= newReadEvent(this.#model, this.#operation));
+      return this.then((data) => ({ data, info: cacheInfoOf(event) }));
+    }
+
+    get [EVENT](): ReadEvent | undefined {
+      return this.#event;
     }
 
     protected [PRISMA_QUERY](): PrismaQueryLike {
@@ -115,7 +161,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     }
     if (policy === null || inTransaction) {
       metrics.count("bypasses");
-      return new Call(parent, model, operation, args, undefined);
+      return new Call(parent, model, operation, args, undefined, undefined, inTransaction ? REASONS.transaction : REASONS.notCached);
     }
     let plan: ReadPlan;
     try {
@@ -124,7 +170,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       // Args the key encoder cannot tell apart from others (or nested too deep to walk): Prisma alone answers,
       // and rejects them if they are invalid.
       metrics.count("bypasses");
-      return new Call(parent, model, operation, args, undefined);
+      return new Call(parent, model, operation, args, undefined, undefined, REASONS.unkeyable);
     }
     return new Call(parent, model, operation, args, plan);
   };

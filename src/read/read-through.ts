@@ -3,6 +3,8 @@ import { DEFAULTS } from "../defaults.ts";
 import { inSelectionOrder } from "./selection-order.ts";
 import { CacheError, messageOf, type ErrorReporter } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
+import { channels, type FillEvent, type ReadEvent } from "../observe/channels.ts";
+import { noteBypass, noteHit, noteMiss, REASONS } from "../observe/read-record.ts";
 import type { GuardedStore } from "../stores/guarded-store.ts";
 import type { FillRequest, LookupRequest, LookupResult } from "../stores/store.ts";
 import { EarlyRefresh } from "./early-refresh.ts";
@@ -23,7 +25,12 @@ export interface Loader {
   readonly [ARGS]?: unknown;
   /** Whether Prisma may have merged the last load with another call of its tick (unique-loads.ts). */
   readonly [MERGED]?: boolean;
+  /** The read's event, when someone observes it (observe/): the read path writes down how it went. */
+  readonly [EVENT]?: ReadEvent | undefined;
 }
+
+/** The event of a `Loader`, under a symbol for the same reason as `LOAD`. */
+export const EVENT = Symbol("event");
 
 /** The arguments of a `Loader`, under a symbol for the same reason as `LOAD`. */
 export const ARGS = Symbol("args");
@@ -80,6 +87,8 @@ export class ReadThrough {
   read(plan: ReadPlan, source: Loader): Promise<unknown> {
     if (this.options.degraded()) {
       this.metrics.count("bypasses");
+      const event = source[EVENT];
+      if (event) noteBypass(event, REASONS.degraded);
       return source[LOAD]();
     }
     // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
@@ -123,11 +132,19 @@ export class ReadThrough {
   }
 
   private answer(plan: ReadPlan, request: LookupRequest, found: LookupResult | undefined, source: Loader, local: boolean, looseFence?: string): Promise<unknown> {
-    if (found === undefined) return source[LOAD](); // the store failed (already reported): the database answers
+    const event = source[EVENT];
+    if (found === undefined) {
+      // The store failed (already reported): the database answers.
+      if (event) noteBypass(event, REASONS.storeFailed);
+      return source[LOAD]();
+    }
     const lease = found.leased ? request.lease?.token : undefined;
     // An entry past this call's ttl + swr can still be in the store for a moment (Redis expires it by its own
     // clock, freshness is the app's): it is a miss, never a stale answer the call did not allow.
-    if (found.value === undefined || (found.freshForMs ?? Infinity) + plan.policy.swrMs <= 0) return this.miss(plan, found, lease, source, looseFence);
+    if (found.value === undefined || (found.freshForMs ?? Infinity) + plan.policy.swrMs <= 0) {
+      if (event) noteMiss(event, plan, found.fence, found.value === undefined ? REASONS.noEntry : REASONS.expired);
+      return this.miss(plan, found, lease, source, looseFence);
+    }
     let value: unknown;
     try {
       value = this.copies.value(plan.key, found.value);
@@ -137,13 +154,18 @@ export class ReadThrough {
         model: plan.model,
         key: plan.key,
       });
+      if (event) noteMiss(event, plan, found.fence, REASONS.undecodable);
       return this.miss(plan, found, lease, source, looseFence);
     }
     const freshForMs = found.freshForMs ?? Infinity;
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale, local);
-    if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) this.refresh(plan, found, lease, source);
-    else if (lease !== undefined) this.leases.release(plan.key, lease);
+    if (event) noteHit(event, plan, found.fence, freshForMs, local);
+    if (stale && channels.stale.hasSubscribers) channels.stale.publish({ model: plan.model, operation: plan.operation, key: plan.key, staleForMs: -freshForMs });
+    if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) {
+      if (channels.refresh.hasSubscribers) channels.refresh.publish({ model: plan.model, operation: plan.operation, key: plan.key, reason: stale ? "stale" : "early" });
+      this.refresh(plan, found, lease, source);
+    } else if (lease !== undefined) this.leases.release(plan.key, lease);
     return Promise.resolve(value);
   }
 
@@ -201,12 +223,27 @@ export class ReadThrough {
    * when the row found stores the lookup's own spelling (its row stamp is the one writes advance), else its loose
    * entry under the loose fence (without one, e.g. a refresh of a stale exact hit, nothing is filled).
    */
-  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
+  private loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
+    if (!channels.fill.hasSubscribers) return this.loadAndFillNow(plan, fence, lease, source, looseFence, undefined);
+    const { model, operation, key, stamps, policy } = plan;
+    const event: FillEvent = { model, operation, key, stamps, fence, ttlMs: policy.ttlMs, swrMs: policy.swrMs };
+    return channels.fill.tracePromise(() => this.loadAndFillNow(plan, fence, lease, source, looseFence, event), event);
+  }
+
+  private async loadAndFillNow(
+    plan: ReadPlan,
+    fence: string,
+    lease: string | undefined,
+    source: Loader,
+    looseFence: string | undefined,
+    event: FillEvent | undefined,
+  ): Promise<Flight> {
     let filling = false;
     try {
       const started = performance.now();
       const result = await source[LOAD]();
       const loadMs = performance.now() - started;
+      if (event) event.loadMs = loadMs;
       let encoded: string;
       try {
         // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
@@ -217,10 +254,12 @@ export class ReadThrough {
           model: plan.model,
           key: plan.key,
         });
+        if (event) event.outcome = "unencodable";
         return { result, encoded: undefined };
       }
       if (exceeds(encoded, this.options.maxEntryBytes)) {
         this.metrics.count("oversize");
+        if (event) event.outcome = "oversize";
         return { result, encoded };
       }
       // A null Prisma's merge may have made for another spelling's call is not this lookup's answer (unique-loads.ts).
@@ -231,12 +270,22 @@ export class ReadThrough {
         filling = true;
         fill = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
       } else {
-        if (looseFence === undefined) return { result, encoded };
+        if (looseFence === undefined) {
+          if (event) event.outcome = "not-stored";
+          return { result, encoded };
+        }
         // The lease stays on the exact key: released below, it lets waiting processes load for themselves.
         fill = { key: plan.spelling.loose.key, stamps: plan.spelling.loose.stamps, fence: looseFence, value: encoded, ttlMs, swrMs, loadMs };
       }
       const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
       this.metrics.count(stored ? "fills" : "fillsRefused");
+      if (event) {
+        event.outcome = stored ? "stored" : "refused";
+        event.key = fill.key;
+        event.stamps = fill.stamps;
+        event.fence = fill.fence;
+      }
+      if (!stored && channels.fillRefused.hasSubscribers) channels.fillRefused.publish({ model: plan.model, operation: plan.operation, key: fill.key });
       // Refresh-ahead counts reads of what is stored now.
       if (stored) this.early.forget(fill.key, fill.fence);
       return { result, encoded };

@@ -1,4 +1,5 @@
 import { CacheError, CacheStoreError, messageOf, type CacheOperation, type ErrorReporter } from "../errors.ts";
+import { channels } from "../observe/channels.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
 
@@ -18,10 +19,15 @@ export class GuardedStore {
       this.breaker = new CircuitBreaker({
         probe: ping,
         probeTimeoutMs: timeoutMs,
-        opened: (failures) =>
+        opened: (failures) => {
+          if (channels.breaker.hasSubscribers) channels.breaker.publish({ store: store.name, state: "open" });
           report(new CacheStoreError("STORE_UNAVAILABLE", "circuit", `${store.name} store failed ${failures} times in a row; skipping it until it answers again`), {
             operation: "circuit",
-          }),
+          });
+        },
+      });
+      this.breaker.onClosed(() => {
+        if (channels.breaker.hasSubscribers) channels.breaker.publish({ store: store.name, state: "closed" });
       });
     }
   }

@@ -1,6 +1,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import { CacheConfigError, CacheDeliveryError } from "../errors.ts";
 import { describe, storeOptions } from "../validate.ts";
+import { channels } from "../observe/channels.ts";
 import { EntryTable } from "./entry-table.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
@@ -355,11 +356,14 @@ export class TieredStore implements CacheStore {
   private heartbeatArrived(sentAt: number, generation: string): void {
     if (generation !== this.redisGeneration) {
       // Redis lost its data (or this is the first heartbeat): L1 must not outlive what Redis forgot.
-      if (this.redisGeneration !== undefined) this.lapse();
+      if (this.redisGeneration !== undefined) this.lapse("redis lost its data");
       this.redisGeneration = generation;
     }
     if (sentAt > this.beatSentAt) this.beatSentAt = sentAt;
-    if (this.subscribed && !this.serving && Date.now() - this.beatSentAt <= this.heartbeatDeadlineMs) this.serving = true;
+    if (this.subscribed && !this.serving && Date.now() - this.beatSentAt <= this.heartbeatDeadlineMs) {
+      this.serving = true;
+      if (channels.bus.hasSubscribers) channels.bus.publish({ channel: this.channel, state: "up" });
+    }
   }
 
   /** Whether L1 may answer now; lapses it once the newest heartbeat is older than the deadline. */
@@ -425,11 +429,12 @@ export class TieredStore implements CacheStore {
   /** The subscription is down: messages may be lost, so forget everything L1 knows. */
   private goDown(): void {
     this.subscribed = false;
-    this.lapse();
+    this.lapse("subscription down");
   }
 
   /** Stops serving L1 and forgets it; answers already in flight will not be learned. */
-  private lapse(): void {
+  private lapse(reason = "heartbeat overdue"): void {
+    if (this.serving && channels.bus.hasSubscribers) channels.bus.publish({ channel: this.channel, state: "down", reason });
     this.serving = false;
     this.generation++;
     this.mirror.clear();

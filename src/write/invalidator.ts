@@ -1,6 +1,8 @@
 import { DEFAULTS } from "../defaults.ts";
 import { CacheTransactionError, type ErrorReporter } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
+import { channels, type InvalidateEvent } from "../observe/channels.ts";
+import { invalidateEvent } from "../observe/invalidate-event.ts";
 import { stampKey } from "../stamps/names.ts";
 import type { GuardedStore } from "../stores/guarded-store.ts";
 import type { Transaction } from "../transaction-scope.ts";
@@ -36,6 +38,8 @@ export class Invalidator {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Re-invalidations pending for unobserved transactions, by transaction id (a symbol per write without one). */
   private readonly unobserved = new Map<string | number | symbol, Unobserved>();
+  /** `degraded` as last published on the degraded channel. */
+  private published = false;
 
   constructor(
     private readonly store: GuardedStore,
@@ -89,11 +93,15 @@ export class Invalidator {
       stamps: new Set(stamps),
       timer: setTimeout(() => {
         // Applied before the bypass ends; a failed advance keeps reads bypassing through `failed`.
-        void this.apply(entry.stamps).finally(() => this.unobserved.delete(key));
+        void this.apply(entry.stamps).finally(() => {
+          this.unobserved.delete(key);
+          this.noteDegraded();
+        });
       }, afterMs),
     };
     entry.timer.unref();
     this.unobserved.set(key, entry);
+    this.noteDegraded();
     this.report(new CacheTransactionError(id, afterMs), { operation: "transaction" });
   }
 
@@ -112,15 +120,37 @@ export class Invalidator {
 
   /** Advances stamps (unprefixed names, see stamps/names.ts) in the store; counted once the store applied them. */
   async apply(stamps: Iterable<string>): Promise<void> {
-    const keys = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
-    if (keys.length === 0) return;
-    if (await this.store.bump(keys)) {
+    const names = [...stamps];
+    if (names.length === 0) return;
+    if (!channels.invalidate.hasSubscribers) return this.applyNow(names, undefined);
+    const event = invalidateEvent(this.prefix, names);
+    return channels.invalidate.tracePromise(() => this.applyNow(names, event), event);
+  }
+
+  private async applyNow(names: readonly string[], event: InvalidateEvent | undefined): Promise<void> {
+    const keys = names.map((stamp) => stampKey(this.prefix, stamp));
+    const applied = await this.store.bump(keys);
+    if (event) event.applied = applied;
+    if (applied) {
       this.metrics.count("invalidations");
       return;
     }
     const failure = ++this.failures;
     for (const key of keys) this.failed.set(key, failure);
+    this.noteDegraded();
     this.scheduleRetry();
+  }
+
+  /** Tells the degraded channel when reads start or stop bypassing the cache. */
+  private noteDegraded(): void {
+    const degraded = this.degraded;
+    if (degraded === this.published) return;
+    this.published = degraded;
+    if (channels.degraded.hasSubscribers) {
+      let pending = this.failed.size;
+      for (const entry of this.unobserved.values()) pending += entry.stamps.size;
+      channels.degraded.publish({ prefix: this.prefix, degraded, pending });
+    }
   }
 
   private scheduleRetry(): void {
@@ -143,6 +173,7 @@ export class Invalidator {
       // Each failed invalidation counts once, when its retry reached the store.
       this.metrics.count("invalidations", applied.size);
       this.retryDelayMs = retryFirstMs;
+      this.noteDegraded();
     } else {
       this.retryDelayMs = Math.min(this.retryDelayMs * 2, retryMaxMs);
     }

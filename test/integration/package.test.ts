@@ -21,7 +21,7 @@ const SETUP_TIMEOUT_MS = 300_000;
 const TEST_TIMEOUT_MS = 120_000;
 
 /** The peers a user installs next to the package, at the versions this repository develops against. */
-const PEERS = ["@prisma/client", "prisma", "@prisma/adapter-pg", "ioredis", "typescript", "@types/node"];
+const PEERS = ["@prisma/client", "prisma", "@prisma/adapter-pg", "ioredis", "typescript", "@types/node", "@opentelemetry/api"];
 
 /** The package's runtime exports: every one must be a function (class or factory) under `require` and `import`. */
 const FUNCTION_EXPORTS = ["cachePlugin", "memoryStore", "MemoryStore", "redisStore", "RedisStore", "CacheError", "CacheConfigError", "CacheStoreError"];
@@ -123,6 +123,11 @@ assert.throws(
   (error) => error instanceof plugin.CacheConfigError && error instanceof plugin.CacheError && error.code === "CONFIG_INVALID",
 );
 assert.equal(require("prisma-cache-plugin/package.json").name, "prisma-cache-plugin");
+const otel = require("prisma-cache-plugin/opentelemetry");
+assert.equal(typeof otel.cacheTracing, "function", "the opentelemetry entry point exports cacheTracing");
+assert.equal(typeof otel.cacheOtelMetrics, "function", "the opentelemetry entry point exports cacheOtelMetrics");
+otel.cacheTracing().close();
+assert.equal(typeof plugin.cacheMetrics().prometheus(), "string", "cacheMetrics() renders Prometheus text");
 
 const { cacheSchema } = require("./generated/cache");
 assert.ok(cacheSchema.models.User, "the generated cacheSchema describes User");
@@ -136,7 +141,10 @@ import assert from "node:assert/strict";
 import * as plugin from "prisma-cache-plugin";
 import { cachePlugin, CacheConfigError, redisStore } from "prisma-cache-plugin";
 import { cacheSchema } from "./generated/cache/index.js";
+import { cacheOtelMetrics, cacheTracing } from "prisma-cache-plugin/opentelemetry";
 
+assert.equal(typeof cacheTracing, "function");
+assert.equal(typeof cacheOtelMetrics, "function");
 for (const name of ${JSON.stringify(FUNCTION_EXPORTS)}) {
   assert.equal(typeof plugin[name], "function", \`import { \${name} } from "prisma-cache-plugin" should be a function\`);
 }
@@ -213,15 +221,19 @@ import {
   redisStore,
   type CachePluginOptions,
   type CacheSchema,
+  type CacheInfo,
   type CacheStats,
   type CacheStrategy,
 } from "prisma-cache-plugin";
+import { cacheTracing, type CacheTracingOptions } from "prisma-cache-plugin/opentelemetry";
 import { cacheSchema } from "./generated/cache/index.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 
 const schema: CacheSchema = cacheSchema;
 const options: CachePluginOptions = { schema, store: redisStore({ client: new Redis({ lazyConnect: true }) }), ttl: 30 };
 const strategy: CacheStrategy = { ttl: 10, tags: ["users"] };
+const tracingOptions: CacheTracingOptions = { keys: false };
+export const tracing = cacheTracing(tracingOptions);
 // @ts-expect-error ttl is a number of seconds
 const wrong: CachePluginOptions = { ttl: "30" };
 
@@ -235,8 +247,13 @@ export async function usage(): Promise<string> {
   // @ts-expect-error cacheStrategy.ttl is a number of seconds
   await prisma.user.findMany({ cacheStrategy: { ttl: "1m" } });
   const stats: CacheStats = prisma.$cache.stats();
+  const { data, info } = await prisma.user.findMany({ select: { email: true } }).withCacheInfo();
+  const emails: string[] = data.map((row) => row.email);
+  const status: CacheInfo["status"] = info.status;
+  // @ts-expect-error the selection has no title
+  data[0]?.title;
   const error: unknown = new CacheConfigError("ttl", "must be a number");
-  return error instanceof CacheConfigError ? \`\${error.code} \${stats.hits} \${titles} \${wrong}\` : "";
+  return error instanceof CacheConfigError ? \`\${error.code} \${stats.hits} \${titles} \${wrong} \${emails} \${status}\` : "";
 }
 `;
 
@@ -321,11 +338,33 @@ describe("the npm pack tarball, installed in a fresh project", () => {
   });
 
   it("holds both builds, their declarations, the generator bin, README and package.json", () => {
-    const required = ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/generator.cjs", "README.md", "package.json"];
+    const required = [
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/opentelemetry.js",
+      "dist/opentelemetry.cjs",
+      "dist/opentelemetry.d.ts",
+      "dist/opentelemetry.d.cts",
+      "dist/generator.cjs",
+      "README.md",
+      "package.json",
+    ];
     expect(
       required.filter((path) => !tarballFiles.includes(path)),
       "missing from the tarball",
     ).toEqual([]);
+  });
+
+  it("keeps @opentelemetry/api out of the main entry point (an optional peer, loaded only by /opentelemetry)", async () => {
+    const dist = join(project, "node_modules/prisma-cache-plugin/dist");
+    const loaded = [await readFile(join(dist, "index.cjs"), "utf8"), await readFile(join(dist, "index.js"), "utf8")];
+    for (const file of (await readdir(dist)).filter((name) => name.startsWith("chunk-") && name.endsWith(".js"))) {
+      if (loaded[1]!.includes(file)) loaded.push(await readFile(join(dist, file), "utf8"));
+    }
+    for (const text of loaded) expect(text).not.toContain("@opentelemetry");
+    expect(await readFile(join(dist, "opentelemetry.cjs"), "utf8")).toContain("@opentelemetry/api");
   });
 
   it("leaves out sources, tests, generated code and node_modules", () => {

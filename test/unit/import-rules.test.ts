@@ -10,7 +10,10 @@ import { describe, expect, it } from "vitest";
  * - the read path never imports the write path;
  * - only index.ts imports extension.ts;
  * - errors.ts, defaults.ts and validate.ts are leaves (validate.ts may throw errors.ts's CacheConfigError);
- * - nothing in src/ imports tests, benchmarks or the generated clients.
+ * - nothing in src/ imports tests, benchmarks or the generated clients;
+ * - observe/channels.ts is a leaf (Node and types only), the one observe/ module the read, write and store code may
+ *   publish on; observe/ itself only listens: it never imports read/, write/ or stores/ at run time;
+ * - only the opentelemetry entry point reaches @opentelemetry/api: nothing index.ts loads imports it.
  */
 
 const SRC = resolve(import.meta.dirname, "../../src");
@@ -59,8 +62,17 @@ describe("import rules", () => {
     expect(violations((edge) => ["stamps", "schema"].includes(folder(edge.from)) && !["stamps", "schema"].includes(folder(edge.to)) && edge.to !== "validate.ts")).toEqual([]);
   });
 
-  it("lets stores import only the protocol, entry-table.ts, circuit-breaker.ts, redis-scripts.ts, validate.ts, errors.ts and defaults.ts at run time", () => {
-    const allowed = new Set(["stores/store.ts", "stores/entry-table.ts", "stores/circuit-breaker.ts", "stores/redis-scripts.ts", "validate.ts", "errors.ts", "defaults.ts"]);
+  it("lets stores import only the protocol, entry-table.ts, circuit-breaker.ts, redis-scripts.ts, validate.ts, errors.ts, defaults.ts and observe/channels.ts at run time", () => {
+    const allowed = new Set([
+      "stores/store.ts",
+      "stores/entry-table.ts",
+      "stores/circuit-breaker.ts",
+      "stores/redis-scripts.ts",
+      "validate.ts",
+      "errors.ts",
+      "defaults.ts",
+      "observe/channels.ts",
+    ]);
     expect(violations((edge) => folder(edge.from) === "stores" && !allowed.has(edge.to) && !(edge.typeOnly && folder(edge.to) === "stores"))).toEqual([]);
   });
 
@@ -74,6 +86,19 @@ describe("import rules", () => {
 
   it("keeps errors.ts, defaults.ts and validate.ts leaves", () => {
     expect(violations((edge) => ["errors.ts", "defaults.ts"].includes(edge.from) || (edge.from === "validate.ts" && edge.to !== "errors.ts"))).toEqual([]);
+  });
+
+  it("keeps observe/channels.ts a leaf, and observe/ a listener that never imports read/, write/ or stores/ at run time", () => {
+    expect(graph.filter((edge) => edge.from === "observe/channels.ts" && !edge.typeOnly && !edge.to.startsWith("node:")).map((edge) => edge.to)).toEqual([]);
+    expect(violations((edge) => folder(edge.from) === "observe" && ["read", "write", "stores"].includes(folder(edge.to)) && !edge.typeOnly)).toEqual([]);
+  });
+
+  it("never loads @opentelemetry/api from the main entry point, only from opentelemetry.ts", () => {
+    const reached = new Set<string>(["index.ts"]);
+    for (const file of reached) for (const edge of graph) if (edge.from === file && !edge.typeOnly && edge.to.endsWith(".ts")) reached.add(edge.to);
+    expect(reached.size).toBeGreaterThan(20);
+    expect(graph.filter((edge) => reached.has(edge.from) && edge.to.startsWith("@opentelemetry/")).map((edge) => `${edge.from} -> ${edge.to}`)).toEqual([]);
+    expect(graph.some((edge) => edge.from.startsWith("observe/otel-") && edge.to === "@opentelemetry/api")).toBe(true);
   });
 
   it("never imports tests, benchmarks or generated code from src/", () => {
