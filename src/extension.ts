@@ -1,5 +1,5 @@
 import { Prisma } from "@prisma/client/extension";
-import { createCacheApi } from "./cache-api.ts";
+import { type CacheApi, createCacheApi, type RawSql } from "./cache-api.ts";
 import { storeLease } from "./change-feed/store-lease.ts";
 import { createErrorReporter } from "./error-reporter.ts";
 import { CacheConfigError } from "./errors.ts";
@@ -44,7 +44,7 @@ interface ClientInternals {
  * batch transactions and interactive transactions. Put it last in a chain of `$extends` calls: extensions added
  * after it do not see cached reads, and result extensions added after it are not applied to them.
  */
-export function cachePlugin(options: CachePluginOptions = {}) {
+export function cachePlugin<M extends string = string>(options: CachePluginOptions<M> = {}) {
   const resolved = resolveOptions(options);
   // One warning per plugin instance, however many clients it extends.
   let warnedCoarse = false;
@@ -80,14 +80,16 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
     });
-    const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report);
-    const read = cachedReads({ graph, policies, plans, reads, metrics });
-    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw: (query) => below.$queryRaw(query) });
+    const { enabled, namespace } = resolved;
+    const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report, namespace);
+    const read = cachedReads({ graph, policies, plans, reads, metrics, namespace, enabled });
+    const queryRaw = (query: RawSql) => below.$queryRaw(query);
+    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw, enabled, namespace }) as CacheApi<M>;
     const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
-    Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
+    if (enabled) Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
     // Writes that bypass this client, from the database's own change stream (change-feed/).
-    const feed = resolved.changeFeed?.start({
+    const feed = (enabled || undefined) && resolved.changeFeed?.start({
       graph,
       schema: resolved.schema || undefined,
       advance: (stamps) => invalidator.apply(stamps),
@@ -142,7 +144,8 @@ export function cachePlugin(options: CachePluginOptions = {}) {
           },
         },
       },
-      query: writeHooks({ graph, invalidator, writeThrough, report }),
+      // Disabled: writes need no invalidation, so they run without hooks.
+      query: enabled ? writeHooks({ graph, invalidator, writeThrough, report }) : ({} as ReturnType<typeof writeHooks>),
       client: clientMethods,
     });
   });

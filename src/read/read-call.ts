@@ -6,7 +6,8 @@ import { transactionOf } from "../transaction-scope.ts";
 import { missOperation } from "./find-first-as-unique.ts";
 import { EXECUTE, LazyQuery, PRISMA_QUERY, type PrismaQueryLike, withRelations } from "./lazy-query.ts";
 import type { PlanCache, ReadPlan } from "./plans.ts";
-import type { PolicyTable, ReadOperation } from "./policy.ts";
+import { currentNamespace } from "./keys.ts";
+import { type PolicyTable, type ReadOperation, wantsRefresh } from "./policy.ts";
 import { ARGS, LOAD, type Loader, type ReadThrough } from "./read-through.ts";
 
 /** Model delegates of a client, by model name, with their operations. */
@@ -17,8 +18,18 @@ type Delegates = Record<string, Record<string, (args: unknown) => PrismaQueryLik
  * cache when awaited, joins a batch `$transaction([...])` as Prisma's own query, and goes straight to the database
  * inside interactive transactions, for uncached models and for `cacheStrategy: false`.
  */
-export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; plans: PlanCache; reads: ReadThrough; metrics: Metrics }) {
-  const { graph, policies, plans, reads, metrics } = parts;
+export function cachedReads(parts: {
+  graph: ModelGraph;
+  policies: PolicyTable;
+  plans: PlanCache;
+  reads: ReadThrough;
+  metrics: Metrics;
+  /** The `namespace` option's hook. */
+  namespace?: (() => unknown) | undefined;
+  /** `false`: every read goes to the database (after its strategy is checked). @default true */
+  enabled?: boolean;
+}) {
+  const { graph, policies, plans, reads, metrics, namespace, enabled = true } = parts;
 
   /** One call of a cached read method. */
   class ReadCall extends LazyQuery implements Loader {
@@ -28,8 +39,10 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     readonly #args: Record<string, unknown>;
     readonly #plan: ReadPlan | undefined;
     readonly #failure: unknown;
+    /** `cacheStrategy: { refresh: true }`: store a fresh result without serving the entry. */
+    readonly #refresh: boolean;
 
-    constructor(parent: Delegates, model: string, operation: ReadOperation, args: Record<string, unknown>, plan: ReadPlan | undefined, failure?: unknown) {
+    constructor(parent: Delegates, model: string, operation: ReadOperation, args: Record<string, unknown>, plan: ReadPlan | undefined, failure?: unknown, refresh = false) {
       super();
       this.#parent = parent;
       this.#model = model;
@@ -37,12 +50,13 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       this.#args = args;
       this.#plan = plan;
       this.#failure = failure;
+      this.#refresh = refresh;
     }
 
     protected [EXECUTE](): Promise<unknown> {
       if (this.#failure !== undefined) return Promise.reject(this.#failure);
       if (this.#plan === undefined) return Promise.resolve(this.#forward(this.#operation));
-      return reads.read(this.#plan, this);
+      return reads.read(this.#plan, this, this.#refresh);
     }
 
     protected [PRISMA_QUERY](): PrismaQueryLike {
@@ -104,19 +118,25 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     } catch (error) {
       return new Call(parent, model, operation, args, undefined, error);
     }
-    if (policy === null || inTransaction) {
+    if (policy === null || inTransaction || !enabled) {
       metrics.count("bypasses");
       return new Call(parent, model, operation, args, undefined);
     }
+    let space: string | undefined;
+    try {
+      space = currentNamespace(namespace);
+    } catch (error) {
+      return new Call(parent, model, operation, args, undefined, error);
+    }
     let plan: ReadPlan;
     try {
-      plan = plans.plan(model, operation, args, policy);
+      plan = plans.plan(model, operation, args, policy, space);
     } catch {
       // Args the key encoder cannot tell apart from others (or nested too deep to walk): Prisma alone answers,
       // and rejects them if they are invalid.
       metrics.count("bypasses");
       return new Call(parent, model, operation, args, undefined);
     }
-    return new Call(parent, model, operation, args, plan);
+    return new Call(parent, model, operation, args, plan, undefined, wantsRefresh(strategy));
   };
 }

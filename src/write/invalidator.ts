@@ -112,7 +112,11 @@ export class Invalidator {
 
   /** Advances stamps (unprefixed names, see stamps/names.ts) in the store; counted once the store applied them. */
   async apply(stamps: Iterable<string>): Promise<void> {
-    const keys = [...stamps].map((stamp) => stampKey(this.prefix, stamp));
+    await this.applyKeys([...stamps].map((stamp) => stampKey(this.prefix, stamp)));
+  }
+
+  /** Advances store keys as given: stamp keys, or entry keys, which the store drops (`$cache.invalidate` of one read). */
+  async applyKeys(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     if (await this.store.bump(keys)) {
       this.metrics.count("invalidations");
