@@ -5,6 +5,7 @@ import { createErrorReporter } from "./error-reporter.ts";
 import { CacheConfigError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
 import { resolveOptions, type CachePluginOptions, type CacheStrategy, type ResolvedOptions } from "./options.ts";
+import type { CachedFind } from "./read/fluent.ts";
 import { PlanCache } from "./read/plans.ts";
 import { PolicyTable } from "./read/policy.ts";
 import { cachedReads } from "./read/read-call.ts";
@@ -112,23 +113,23 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
-            return read(this as object, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedFind<T, A, "findUnique"> {
+            return read(this as object, "findUnique", args) as CachedFind<T, A, "findUnique">;
           },
           findUniqueOrThrow<T, A>(
             this: T,
             args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>,
-          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
-            return read(this as object, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
+          ): CachedFind<T, A, "findUniqueOrThrow"> {
+            return read(this as object, "findUniqueOrThrow", args) as CachedFind<T, A, "findUniqueOrThrow">;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
-            return read(this as object, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedFind<T, A, "findFirst"> {
+            return read(this as object, "findFirst", args) as CachedFind<T, A, "findFirst">;
           },
           findFirstOrThrow<T, A>(
             this: T,
             args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>,
-          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
-            return read(this as object, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
+          ): CachedFind<T, A, "findFirstOrThrow"> {
+            return read(this as object, "findFirstOrThrow", args) as CachedFind<T, A, "findFirstOrThrow">;
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
             return read(this as object, "findMany", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">>;
