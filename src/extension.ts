@@ -90,13 +90,15 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     if (enabled) Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
     // Writes that bypass this client, from the database's own change stream (change-feed/).
-    const feed = (enabled || undefined) && resolved.changeFeed?.start({
-      graph,
-      schema: resolved.schema || undefined,
-      advance: (stamps) => invalidator.apply(stamps),
-      lease: storeLease(store.store, prefix),
-      report,
-    });
+    const feed =
+      (enabled || undefined) &&
+      resolved.changeFeed?.start({
+        graph,
+        schema: resolved.schema || undefined,
+        advance: (stamps) => invalidator.apply(stamps),
+        lease: storeLease(store.store, prefix),
+        report,
+      });
     if (feed) {
       const stats = $cache.stats;
       $cache.stats = () => ({ ...stats(), changeFeed: feed.stats() });
@@ -116,19 +118,13 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedFind<T, A, "findUnique"> {
             return read(this as object, "findUnique", args) as CachedFind<T, A, "findUnique">;
           },
-          findUniqueOrThrow<T, A>(
-            this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>,
-          ): CachedFind<T, A, "findUniqueOrThrow"> {
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): CachedFind<T, A, "findUniqueOrThrow"> {
             return read(this as object, "findUniqueOrThrow", args) as CachedFind<T, A, "findUniqueOrThrow">;
           },
           findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedFind<T, A, "findFirst"> {
             return read(this as object, "findFirst", args) as CachedFind<T, A, "findFirst">;
           },
-          findFirstOrThrow<T, A>(
-            this: T,
-            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>,
-          ): CachedFind<T, A, "findFirstOrThrow"> {
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): CachedFind<T, A, "findFirstOrThrow"> {
             return read(this as object, "findFirstOrThrow", args) as CachedFind<T, A, "findFirstOrThrow">;
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {

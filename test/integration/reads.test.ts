@@ -901,7 +901,10 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
       const profile = await bed.prisma.user.findUniqueOrThrow({ where: { id: seed.alice } }).profile();
       expect(profile).toStrictEqual(await bed.base.prisma.user.findUniqueOrThrow({ where: { id: seed.alice } }).profile());
       // Chained through a to-one relation, and from findFirst.
-      const chained = await bed.prisma.profile.findUniqueOrThrow({ where: { userId: seed.alice } }).user().posts({ orderBy: { id: "asc" } });
+      const chained = await bed.prisma.profile
+        .findUniqueOrThrow({ where: { userId: seed.alice } })
+        .user()
+        .posts({ orderBy: { id: "asc" } });
       expect(chained).toStrictEqual(truth);
       const author = await bed.prisma.post.findFirst({ where: { id: seed.p1 } }).author({ select: { email: true } });
       expect(author).toStrictEqual(await bed.base.prisma.post.findFirst({ where: { id: seed.p1 } }).author({ select: { email: true } }));

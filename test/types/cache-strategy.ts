@@ -261,8 +261,14 @@ function fluentRelationApiIsTyped(db: Cached, base: PrismaClient): void {
   assertType<Equal<ResultOf<typeof selected>, { email: string } | null>>();
 
   // Chained through a to-one relation, as Prisma chains it.
-  const chained = db.profile.findUniqueOrThrow({ where: { id: 1 } }).user().posts();
-  const baseChained = base.profile.findUniqueOrThrow({ where: { id: 1 } }).user().posts();
+  const chained = db.profile
+    .findUniqueOrThrow({ where: { id: 1 } })
+    .user()
+    .posts();
+  const baseChained = base.profile
+    .findUniqueOrThrow({ where: { id: 1 } })
+    .user()
+    .posts();
   assertType<Equal<ResultOf<typeof chained>, ResultOf<typeof baseChained>>>();
 
   // The cached read itself keeps its result type.

@@ -82,7 +82,23 @@ describe("resolveOptions", () => {
     expect(error.message).toContain("options.tll is not a known option");
     expect(error.message).toContain("allowed: ");
     const allowed = error.message.slice(error.message.indexOf("allowed: ") + "allowed: ".length).split(", ");
-    for (const option of ["schema", "store", "ttl", "swr", "models", "prefix", "timeoutMs", "maxEntryBytes", "leaseMs", "leaseWaitMs", "earlyRefresh", "onError", "enabled", "mode", "namespace"]) {
+    for (const option of [
+      "schema",
+      "store",
+      "ttl",
+      "swr",
+      "models",
+      "prefix",
+      "timeoutMs",
+      "maxEntryBytes",
+      "leaseMs",
+      "leaseWaitMs",
+      "earlyRefresh",
+      "onError",
+      "enabled",
+      "mode",
+      "namespace",
+    ]) {
       expect(allowed).toContain(option);
     }
   });
