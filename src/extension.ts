@@ -2,7 +2,7 @@ import { Prisma } from "@prisma/client/extension";
 import { type CacheApi, createCacheApi, type RawSql } from "./cache-api.ts";
 import { storeLease } from "./change-feed/store-lease.ts";
 import { createErrorReporter } from "./error-reporter.ts";
-import { CacheConfigError } from "./errors.ts";
+import { CacheConfigError, CacheStoreError, messageOf } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
 import { resolveOptions, type CachePluginOptions, type CacheStrategy, type ResolvedOptions } from "./options.ts";
 import type { CachedFind } from "./read/fluent.ts";
@@ -90,26 +90,31 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     if (enabled) Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
     // Writes that bypass this client, from the database's own change stream (change-feed/).
-    const feed =
-      (enabled || undefined) &&
-      resolved.changeFeed?.start({
-        graph,
-        schema: resolved.schema || undefined,
-        advance: (stamps) => invalidator.apply(stamps),
-        lease: storeLease(store.store, prefix),
-        report,
-      });
+    const feed = enabled
+      ? resolved.changeFeed?.start({
+          graph,
+          schema: resolved.schema || undefined,
+          advance: (stamps) => invalidator.apply(stamps),
+          lease: storeLease(store.store, prefix),
+          report,
+        })
+      : undefined;
     if (feed) {
       const stats = $cache.stats;
       $cache.stats = () => ({ ...stats(), changeFeed: feed.stats() });
-      const disconnect = below.$disconnect;
-      Object.assign(clientMethods, {
-        async $disconnect(this: ClientInternals) {
-          await feed.close();
-          return disconnect.call(this);
-        },
-      });
     }
+    const disconnect = below.$disconnect;
+    Object.assign(clientMethods, {
+      // Also closes what the plugin runs: the change feed, and the store's own connections (a tiered store's
+      // subscriber; never an ioredis client the app passed in). A store that fails to close is reported, not thrown.
+      async $disconnect(this: ClientInternals) {
+        await feed?.close();
+        await store.store.close().catch((error: unknown) => {
+          report(new CacheStoreError("STORE_ERROR", "close", `closing the ${store.store.name} store failed: ${messageOf(error)}`, { cause: error }), { operation: "close" });
+        });
+        return disconnect.call(this);
+      },
+    });
 
     return client.$extends({
       name: "prisma-cache-plugin",

@@ -5,8 +5,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CacheConfigError, type CachePluginOptions } from "../../src/index.ts";
+import { CacheConfigError, type CachePluginOptions, redisStore, tieredStore } from "../../src/index.ts";
 import { createCacheBed, STORE_KINDS, type CacheBed, type CachedClient } from "../support/cache-bed.ts";
+import { waitFor } from "../support/poll.ts";
+import { uniquePrefix } from "../support/redis.ts";
 
 describe.each(STORE_KINDS)("%s store: steering", (kind) => {
   let bed: CacheBed;
@@ -21,7 +23,9 @@ describe.each(STORE_KINDS)("%s store: steering", (kind) => {
     return { result, selects: bed.selects() };
   }
   const selects = async (run: () => PromiseLike<unknown>) => (await selectsOf(run)).selects;
-  const client = (options: CachePluginOptions) => bed.cached(options).prisma;
+  /** Another cached client on the bed's database, its keys under a `steer-` prefix (removed by the bed). */
+  const cached = (options: CachePluginOptions) => bed.cached({ prefix: uniquePrefix(`steer-${kind}`), ...options });
+  const client = (options: CachePluginOptions) => cached(options).prisma;
   /** Renames a user behind the cache's back (the base client has no plugin), as another service would. */
   const renameBehind = (id: number, name: string) => bed.base.prisma.user.update({ where: { id }, data: { name } });
 
@@ -40,7 +44,7 @@ describe.each(STORE_KINDS)("%s store: steering", (kind) => {
 
   describe("enabled: false", () => {
     it("sends every read to the database with Prisma's results, writes without invalidation, and touches no store", async () => {
-      const { prisma, store, prefix } = bed.cached({ enabled: false });
+      const { prisma, store, prefix } = cached({ enabled: false });
       const read = () => prisma.user.findUnique({ where: { id: alice }, include: { posts: { orderBy: { id: "asc" } } } });
       const truth = await bed.base.prisma.user.findUnique({ where: { id: alice }, include: { posts: { orderBy: { id: "asc" } } } });
       for (let i = 0; i < 3; i++) {
@@ -70,7 +74,7 @@ describe.each(STORE_KINDS)("%s store: steering", (kind) => {
       const prisma = client({ enabled: false });
       await expect(prisma.user.findMany({ cacheStrategy: { ttl: -1 } })).rejects.toMatchObject({ field: "cacheStrategy.ttl" });
       await expect(prisma.$cache.invalidate({ model: "User", operation: "create" as "findMany" })).rejects.toMatchObject({ field: "invalidate().operation" });
-      expect(() => bed.cached({ enabled: "no" as unknown as boolean })).toThrow(CacheConfigError);
+      expect(() => cached({ enabled: "no" as unknown as boolean })).toThrow(CacheConfigError);
     });
   });
 
@@ -248,6 +252,24 @@ describe.each(STORE_KINDS)("%s store: steering", (kind) => {
       const numeric = client({ namespace: () => 7 });
       await numeric.user.count();
       expect(await selects(() => numeric.user.count())).toBe(0);
+    });
+  });
+
+  describe("$disconnect()", () => {
+    it("closes what the plugin runs: a tiered store's subscriber leaves its channel, and the app's client stays open", async () => {
+      const redis = bed.redis;
+      if (!redis) return;
+      const channel = `steer-disconnect-${Math.random().toString(36).slice(2)}`;
+      const subscribers = async () => ((await redis.call("PUBSUB", "NUMSUB", channel)) as [string, number])[1];
+      const { prisma } = cached({ store: tieredStore({ l2: redisStore({ client: redis }), channel }) });
+      await waitFor(async () => (await subscribers()) === 1, "the tiered store subscribes");
+      await prisma.user.count();
+      await prisma.$disconnect();
+      expect(await subscribers(), "the subscriber is gone once $disconnect resolved").toBe(0);
+      expect(await redis.ping(), "the ioredis client the app passed in is not closed").toBe("PONG");
+      // Prisma reconnects on the next query; the cache then answers from Redis alone, still correctly.
+      expect(await prisma.user.count()).toBe(await bed.base.prisma.user.count());
+      expect(prisma.$cache.stats().errors).toBe(0);
     });
   });
 });
