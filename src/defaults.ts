@@ -13,6 +13,10 @@ export const DEFAULTS = {
   timeoutMs: 50,
   /** Larger encodings are served but not cached, in bytes. */
   maxEntryBytes: 1024 * 1024,
+  /** Reads go through the cache (`false`: every read is a pass-through). */
+  enabled: true,
+  /** Every model is cached unless `models` says otherwise (`"allowlist"`: only listed ones). */
+  mode: "all",
   batch: true,
   refreshAhead: 0,
   hotThreshold: 10,

@@ -53,7 +53,9 @@ export type CacheOperation =
   | "changeFeed"
   | "lease"
   /** A write in an interactive transaction whose end the plugin cannot observe. */
-  | "transaction";
+  | "transaction"
+  /** Closing the store on `$disconnect()`. */
+  | "close";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {

@@ -1,11 +1,12 @@
 import { Prisma } from "@prisma/client/extension";
-import { createCacheApi } from "./cache-api.ts";
+import { type CacheApi, createCacheApi, type RawSql } from "./cache-api.ts";
 import { storeLease } from "./change-feed/store-lease.ts";
 import { createErrorReporter } from "./error-reporter.ts";
-import { CacheConfigError } from "./errors.ts";
+import { CacheConfigError, CacheStoreError, messageOf } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
 import type { CacheInfoQuery } from "./observe/cache-info.ts";
 import { resolveOptions, type CachePluginOptions, type CacheStrategy, type ResolvedOptions } from "./options.ts";
+import type { CachedFind, FindOperation } from "./read/fluent.ts";
 import { PlanCache } from "./read/plans.ts";
 import { PolicyTable } from "./read/policy.ts";
 import { cachedReads } from "./read/read-call.ts";
@@ -31,6 +32,9 @@ export interface CacheReadArgs {
 /** What a cached read method returns: Prisma's query promise, plus `withCacheInfo()` (observe/cache-info.ts). */
 export type CachedQuery<R> = Prisma.PrismaPromise<R> & CacheInfoQuery<R>;
 
+/** A cached find: Prisma's fluent relation methods as well as `withCacheInfo()`. */
+export type CachedFindQuery<T, A, P extends FindOperation> = CachedFind<T, A, P> & CacheInfoQuery<Prisma.Result<T, A, P>>;
+
 /** The internals of a Prisma 7 client the plugin reads; all present since Prisma 5. */
 interface ClientInternals {
   _runtimeDataModel: RuntimeDataModel;
@@ -48,7 +52,7 @@ interface ClientInternals {
  * batch transactions and interactive transactions. Put it last in a chain of `$extends` calls: extensions added
  * after it do not see cached reads, and result extensions added after it are not applied to them.
  */
-export function cachePlugin(options: CachePluginOptions = {}) {
+export function cachePlugin<M extends string = string>(options: CachePluginOptions<M> = {}) {
   const resolved = resolveOptions(options);
   // One warning per plugin instance, however many clients it extends.
   let warnedCoarse = false;
@@ -84,47 +88,56 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
     });
-    const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report);
-    const read = cachedReads({ graph, policies, plans, reads, metrics });
-    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw: (query) => below.$queryRaw(query) });
+    const { enabled, namespace } = resolved;
+    const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report, namespace);
+    const read = cachedReads({ graph, policies, plans, reads, metrics, namespace, enabled });
+    const queryRaw = (query: RawSql) => below.$queryRaw(query);
+    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw, enabled, namespace }) as CacheApi<M>;
     const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
-    Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
+    if (enabled) Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
     // Writes that bypass this client, from the database's own change stream (change-feed/).
-    const feed = resolved.changeFeed?.start({
-      graph,
-      schema: resolved.schema || undefined,
-      advance: (stamps) => invalidator.apply(stamps),
-      lease: storeLease(store.store, prefix),
-      report,
-    });
+    const feed = enabled
+      ? resolved.changeFeed?.start({
+          graph,
+          schema: resolved.schema || undefined,
+          advance: (stamps) => invalidator.apply(stamps),
+          lease: storeLease(store.store, prefix),
+          report,
+        })
+      : undefined;
     if (feed) {
       const stats = $cache.stats;
       $cache.stats = () => ({ ...stats(), changeFeed: feed.stats() });
-      const disconnect = below.$disconnect;
-      Object.assign(clientMethods, {
-        async $disconnect(this: ClientInternals) {
-          await feed.close();
-          return disconnect.call(this);
-        },
-      });
     }
+    const disconnect = below.$disconnect;
+    Object.assign(clientMethods, {
+      // Also closes what the plugin runs: the change feed, and the store's own connections (a tiered store's
+      // subscriber; never an ioredis client the app passed in). A store that fails to close is reported, not thrown.
+      async $disconnect(this: ClientInternals) {
+        await feed?.close();
+        await store.store.close().catch((error: unknown) => {
+          report(new CacheStoreError("STORE_ERROR", "close", `closing the ${store.store.name} store failed: ${messageOf(error)}`, { cause: error }), { operation: "close" });
+        });
+        return disconnect.call(this);
+      },
+    });
 
     return client.$extends({
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findUnique">> {
-            return read(this as object, "findUnique", args) as CachedQuery<Prisma.Result<T, A, "findUnique">>;
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedFindQuery<T, A, "findUnique"> {
+            return read(this as object, "findUnique", args) as CachedFindQuery<T, A, "findUnique">;
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">> {
-            return read(this as object, "findUniqueOrThrow", args) as CachedQuery<Prisma.Result<T, A, "findUniqueOrThrow">>;
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): CachedFindQuery<T, A, "findUniqueOrThrow"> {
+            return read(this as object, "findUniqueOrThrow", args) as CachedFindQuery<T, A, "findUniqueOrThrow">;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findFirst">> {
-            return read(this as object, "findFirst", args) as CachedQuery<Prisma.Result<T, A, "findFirst">>;
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedFindQuery<T, A, "findFirst"> {
+            return read(this as object, "findFirst", args) as CachedFindQuery<T, A, "findFirst">;
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">> {
-            return read(this as object, "findFirstOrThrow", args) as CachedQuery<Prisma.Result<T, A, "findFirstOrThrow">>;
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): CachedFindQuery<T, A, "findFirstOrThrow"> {
+            return read(this as object, "findFirstOrThrow", args) as CachedFindQuery<T, A, "findFirstOrThrow">;
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findMany">> {
             return read(this as object, "findMany", args) as CachedQuery<Prisma.Result<T, A, "findMany">>;
@@ -140,7 +153,8 @@ export function cachePlugin(options: CachePluginOptions = {}) {
           },
         },
       },
-      query: writeHooks({ graph, invalidator, writeThrough, report }),
+      // Disabled: writes need no invalidation, so they run without hooks.
+      query: enabled ? writeHooks({ graph, invalidator, writeThrough, report }) : ({} as ReturnType<typeof writeHooks>),
       client: clientMethods,
     });
   });

@@ -3,7 +3,7 @@ import { CacheConfigError, type CacheError, type CacheErrorContext } from "./err
 import type { ChangeFeed } from "./change-feed/change-feed.ts";
 import type { CacheSchema } from "./schema/cache-schema.ts";
 import type { CacheStore } from "./stores/store.ts";
-import { describe, isPlainObject, nonNegative, positive, rejectUnknownKeys, seconds, validTags } from "./validate.ts";
+import { describe, isPlainObject, nonNegative, oneOf, optionalFunction, positive, rejectUnknownKeys, seconds, validTags } from "./validate.ts";
 
 /** How a model's reads are cached. Every field falls back to the plugin-wide option of the same name. */
 export interface ModelPolicy {
@@ -41,15 +41,24 @@ export interface CacheStrategy {
   swr?: number;
   /** Tags for `$cache.invalidate({ tags })`, added to the model's tags. */
   tags?: string[];
+  /** Skip the lookup: read the database and store the fresh result (replacing what was cached). @default false */
+  refresh?: boolean;
 }
 
-export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "tags"> {
+/** What `namespace()` may return: entries of different namespaces are never shared; `undefined` is the shared one. */
+export type CacheNamespace = string | number | undefined;
+
+/**
+ * The plugin's options. `M` is the schema's model names: with the generator's `cacheSchema` as `schema`, `models`
+ * accepts only those names.
+ */
+export interface CachePluginOptions<M extends string = string> extends Omit<ModelPolicy, "ttl" | "swr" | "tags"> {
   /**
    * Schema metadata from the package's generator (`generated/cache`). Without it invalidation is coarse (a write
    * evicts every related model) and the plugin warns once per `cachePlugin()`; `false` chooses coarse invalidation
    * without the warning.
    */
-  schema?: CacheSchema | false;
+  schema?: CacheSchema<M> | false;
   /** Where entries live. @default memoryStore() (in-process, not shared between processes) */
   store?: CacheStore;
   /** Default fresh time of every model's reads, in seconds. `0`: nothing is cached unless asked. @default 60 */
@@ -57,7 +66,27 @@ export interface CachePluginOptions extends Omit<ModelPolicy, "ttl" | "swr" | "t
   /** Default stale-while-revalidate window, in seconds. `0`: never serve stale. @default 0 */
   swr?: number;
   /** Per-model policy; `false` means the model is never cached, whatever a call asks. @default {} */
-  models?: Record<string, ModelPolicy | false>;
+  models?: { [Model in NoInfer<M>]?: ModelPolicy | false };
+  /**
+   * `false`: every read goes to the database and writes do no invalidation work; the client keeps its types
+   * (tests, local runs). Don't disable one process of several sharing a store: its writes would not invalidate
+   * the others' entries (use `ttl: 0` there instead). @default true
+   */
+  enabled?: boolean;
+  /**
+   * `"all"`: every model is cached unless `models` says otherwise. `"allowlist"`: only the models listed in `models`
+   * are cached; another model's read is cached only when the call passes `cacheStrategy` (with the plugin-wide
+   * `ttl` and `swr` unless it names its own), as Prisma Accelerate does. Writes invalidate every model either way.
+   * @default "all"
+   */
+  mode?: "all" | "allowlist";
+  /**
+   * Called on every cached read (and `$queryRaw` through `$cache`, write-through, one-read `invalidate`): reads under
+   * different namespaces never share entries, e.g. `() => tenant.getStore()?.id` with AsyncLocalStorage, for
+   * row-level security or per-tenant data. `undefined` is the shared namespace. A write in any namespace invalidates
+   * what it could change in every namespace. @default none (one shared namespace)
+   */
+  namespace?: () => CacheNamespace;
   /** Namespace of every store key, for apps sharing one Redis. @default "pc" */
   prefix?: string;
   /** Longest wait for the store before a read falls back to the database, in milliseconds. @default 50 */
@@ -115,6 +144,11 @@ export interface ResolvedOptions {
   onError: ((error: CacheError, context: CacheErrorContext) => void) | undefined;
   changeFeed: ChangeFeed | undefined;
   defaultPolicy: ResolvedPolicy;
+  /** `false`: reads pass through, writes do no invalidation work. */
+  enabled: boolean;
+  /** Only models listed in `models` are cached without a call's `cacheStrategy`. */
+  allowlist: boolean;
+  namespace: (() => CacheNamespace) | undefined;
   /** Per-model policies as given; `false` = never cached. Names are checked against the client later. */
   models: Record<string, ResolvedPolicy | false>;
 }
@@ -137,11 +171,14 @@ const OPTION_KEYS = [
   "earlyRefresh",
   "onError",
   "changeFeed",
+  "enabled",
+  "mode",
+  "namespace",
 ];
 const POLICY_KEYS = ["ttl", "swr", "tags", "batch", "refreshAhead", "hotThreshold", "writes"];
 
 /** Validates options once, when the extension is created, and applies the defaults. */
-export function resolveOptions(options: CachePluginOptions = {}): ResolvedOptions {
+export function resolveOptions<M extends string>(options: CachePluginOptions<M> = {}): ResolvedOptions {
   if (!isPlainObject(options as unknown)) throw new CacheConfigError("options", `must be an object, received: ${describe(options)}`);
   rejectUnknownKeys(options, OPTION_KEYS, "options");
   const ttl = seconds(options.ttl, "ttl", DEFAULTS.ttl);
@@ -158,7 +195,7 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
     if (!isPlainObject(options.models)) {
       throw new CacheConfigError("models", `must be an object of model names to policies, received: ${describe(options.models)}`);
     }
-    for (const [model, policy] of Object.entries(options.models)) {
+    for (const [model, policy] of Object.entries(options.models as Record<string, unknown>)) {
       models[model] = policy === false ? false : resolvePolicy(policy, `models.${model}`, defaultPolicy);
     }
   }
@@ -167,9 +204,7 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
   if (typeof prefix !== "string" || !/^[\w.:-]+$/.test(prefix)) {
     throw new CacheConfigError("prefix", `must be a non-empty string of letters, digits, '_', '.', ':' or '-', received: ${describe(prefix)}`);
   }
-  if (options.onError !== undefined && typeof options.onError !== "function") {
-    throw new CacheConfigError("onError", `must be a function, received: ${describe(options.onError)}`);
-  }
+  optionalFunction(options.onError, "onError");
   if (options.store !== undefined && !isStore(options.store)) {
     throw new CacheConfigError("store", `must be a store such as memoryStore() or redisStore({ client }), received: ${describe(options.store)}`);
   }
@@ -192,6 +227,9 @@ export function resolveOptions(options: CachePluginOptions = {}): ResolvedOption
     onError: options.onError,
     changeFeed: options.changeFeed,
     defaultPolicy,
+    enabled: oneOf(options.enabled, "enabled", [true, false], DEFAULTS.enabled),
+    allowlist: oneOf(options.mode, "mode", ["all", "allowlist"], DEFAULTS.mode) === "allowlist",
+    namespace: optionalFunction(options.namespace, "namespace"),
     models,
   };
 }
@@ -212,7 +250,7 @@ function resolvePolicy(policy: unknown, field: string, defaults: ResolvedPolicy)
 type Behaviour = Pick<ResolvedPolicy, "batch" | "refreshAhead" | "hotThreshold" | "writes">;
 
 /** The batching, refresh-ahead and write policy of a model (or the plugin-wide defaults, with `field` ""). */
-function behaviour(policy: Record<string, unknown> | CachePluginOptions, field: string, defaults: Behaviour): Behaviour {
+function behaviour(policy: Record<string, unknown> | CachePluginOptions<string>, field: string, defaults: Behaviour): Behaviour {
   const { batch, refreshAhead, hotThreshold, writes } = policy as Partial<Record<keyof Behaviour, unknown>>;
   if (batch !== undefined && typeof batch !== "boolean") throw new CacheConfigError(`${field}batch`, `must be true or false, received: ${describe(batch)}`);
   if (refreshAhead !== undefined && (typeof refreshAhead !== "number" || !(refreshAhead >= 0 && refreshAhead < 1))) {

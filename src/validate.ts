@@ -58,6 +58,21 @@ export function positiveInteger(value: unknown, field: string, fallback: number)
   return value;
 }
 
+/** One of `allowed`; `fallback` when undefined. */
+export function oneOf<const T>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new CacheConfigError(field, `must be one of ${allowed.map((option) => describe(option)).join(", ")}, received: ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** A function, or undefined. */
+export function optionalFunction<F>(value: F | undefined, field: string): F | undefined {
+  if (value !== undefined && typeof value !== "function") throw new CacheConfigError(field, `must be a function, received: ${describe(value)}`);
+  return value;
+}
+
 /** The longest tag accepted, in UTF-16 code units. */
 export const MAX_TAG_LENGTH = 200;
 

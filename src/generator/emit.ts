@@ -37,8 +37,11 @@ export function renderCacheSchemaModule(schema: CacheSchema, format: CacheSchema
   const typesFrom = JSON.stringify(options.typesFrom ?? DEFAULT_TYPES_FROM);
   const typeImport = `import type { CacheSchema } from ${typesFrom};\n`;
   const literal = toLiteral(schema, 0, MAX_LINE);
-  const tsDeclaration = "export const cacheSchema: CacheSchema";
-  const declaration = `${HEADER}${typeImport}\n${DOC}export declare const cacheSchema: CacheSchema;\n`;
+  // The model names, spelled out, so that `models` and `invalidate({ models })` accept only these.
+  const names = Object.keys(schema.models).map((name) => JSON.stringify(name));
+  const type = `CacheSchema<${names.length === 0 ? "never" : names.join(" | ")}>`;
+  const tsDeclaration = `export const cacheSchema: ${type}`;
+  const declaration = `${HEADER}${typeImport}\n${DOC}export declare const cacheSchema: ${type};\n`;
 
   switch (format) {
     case "ts":

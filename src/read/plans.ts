@@ -5,7 +5,7 @@ import { stampKey } from "../stamps/names.ts";
 import { type ReadDependencies, readDependencies } from "../stamps/read-stamps.ts";
 import { storesSpelling } from "../stamps/row-stamps.ts";
 import type { LookupRequest } from "../stores/store.ts";
-import { entryKey, entryKeyOf, looseKey } from "./keys.ts";
+import { entryKey, entryKeyOf, looseKey, namespaceSegment } from "./keys.ts";
 
 /** A read's stamps, resolved to store keys, and its loose entry when it has one (kept across policies' ttls). */
 interface Dependencies {
@@ -49,12 +49,12 @@ export class PlanCache {
     return chars;
   }
 
-  /** Keys a model read and resolves what it depends on. */
-  plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy): ReadPlan {
+  /** Keys a model read (in `namespace`, see keys.ts) and resolves what it depends on. */
+  plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy, namespace?: string): ReadPlan {
     // Plans are immutable: the same args under the same policy object (a model's own, or a strategy's) reuse one.
     const text = canonical(args);
     // Long args (user input in a filter) are remembered by their digest: the memo never holds their text.
-    const memo = text.length <= MAX_MEMO_TEXT ? text : digest(text);
+    const memo = (namespace === undefined ? "" : namespaceSegment(namespace)) + (text.length <= MAX_MEMO_TEXT ? text : digest(text));
     let byText = this.plans.get(model)?.get(operation);
     if (byText === undefined) {
       byText = new Map();
@@ -64,7 +64,7 @@ export class PlanCache {
     }
     const cached = byText.get(memo);
     if (cached !== undefined && cached.policy === policy) return cached;
-    const key = entryKeyOf(this.prefix, model, operation, text);
+    const key = entryKeyOf(this.prefix, model, operation, text, namespace);
     // JSON: tags may hold any separator a plain join would use.
     const memoKey = policy.tags.length === 0 ? key : `${key}\n${JSON.stringify(policy.tags)}`;
     let deps: Dependencies | undefined = cached !== undefined && cached.policy.tags === policy.tags ? cached : this.stampMemo.get(memoKey);
@@ -92,9 +92,15 @@ export class PlanCache {
     return plan;
   }
 
+  /** The keys one read's entries may be stored under (its exact and its loose entry), for dropping them. */
+  entryKeys(model: string, operation: string, args: unknown, namespace?: string): string[] {
+    const key = entryKey(this.prefix, model, operation, args, namespace);
+    return [key, looseKey(key)];
+  }
+
   /** Keys a read whose stamps the caller computed (raw queries); not kept. */
-  customPlan(model: string, operation: string, args: unknown, stamps: readonly string[], policy: ResolvedPolicy): ReadPlan {
-    const key = entryKey(this.prefix, model, operation, args);
+  customPlan(model: string, operation: string, args: unknown, stamps: readonly string[], policy: ResolvedPolicy, namespace?: string): ReadPlan {
+    const key = entryKey(this.prefix, model, operation, args, namespace);
     return { model, operation, key, stamps: this.stampKeys(stamps), stampLifeMs: policy.ttlMs + policy.swrMs, policy };
   }
 

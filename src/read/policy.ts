@@ -8,12 +8,19 @@ export const READ_OPERATIONS = ["findUnique", "findUniqueOrThrow", "findFirst", 
 
 export type ReadOperation = (typeof READ_OPERATIONS)[number];
 
-const STRATEGY_KEYS = ["ttl", "swr", "tags"];
+const STRATEGY_KEYS = ["ttl", "swr", "tags", "refresh"];
+
+/** Whether a (validated) strategy asks to skip the lookup and store a fresh result. */
+export function wantsRefresh(strategy: unknown): boolean {
+  return isPlainObject(strategy) && strategy.refresh === true;
+}
 
 /** Is this read cacheable, and for how long: the model's policy, overridden per call by `cacheStrategy`. */
 export class PolicyTable {
   private readonly byModel = new Map<string, ResolvedPolicy | false>();
   private readonly defaults: ResolvedPolicy;
+  /** Allowlist mode: models not listed, cached only when a call passes `cacheStrategy`. */
+  private readonly optIn = new Set<string>();
 
   constructor(options: ResolvedOptions, modelNames: readonly string[]) {
     this.defaults = options.defaultPolicy;
@@ -22,12 +29,17 @@ export class PolicyTable {
         throw new CacheConfigError(`models.${name}`, `is not a model of this Prisma client; models are: ${modelNames.join(", ")}`);
       }
     }
-    for (const name of modelNames) this.byModel.set(name, options.models[name] ?? options.defaultPolicy);
+    for (const name of modelNames) {
+      this.byModel.set(name, options.models[name] ?? options.defaultPolicy);
+      if (options.allowlist && options.models[name] === undefined) this.optIn.add(name);
+    }
   }
 
   /** The policy for one call; `null` when the call must not touch the cache. Throws on an invalid strategy. */
   forCall(model: string, strategy: unknown): ResolvedPolicy | null {
-    return this.apply(this.byModel.get(model) ?? false, strategy, "cacheStrategy", `model ${model}`);
+    if (strategy === undefined && this.optIn.has(model)) return null;
+    // An opted-in call of an unlisted model gets the plugin-wide ttl when it names none (no subject: no ttl-0 rule).
+    return this.apply(this.byModel.get(model) ?? false, strategy, "cacheStrategy", this.optIn.has(model) ? undefined : `model ${model}`);
   }
 
   /** The policy of a raw query, which is cached only when its strategy names tags. */
@@ -38,9 +50,9 @@ export class PolicyTable {
     return this.apply({ ...this.defaults, tags: [] }, strategy, "queryRaw strategy");
   }
 
-  /** The model's policy as configured (for writes: whether they write through). */
+  /** The model's policy as configured (for writes: whether they write through); `false` for unlisted ones in allowlist mode. */
   ofModel(model: string): ResolvedPolicy | false {
-    return this.byModel.get(model) ?? false;
+    return this.optIn.has(model) ? false : (this.byModel.get(model) ?? false);
   }
 
   private apply(base: ResolvedPolicy | false, strategy: unknown, field: string, subject?: string): ResolvedPolicy | null {
@@ -48,9 +60,12 @@ export class PolicyTable {
     // ttl 0 means opt-in per call, whatever swr says.
     if (strategy === undefined) return base.ttlMs > 0 ? base : null;
     if (!isPlainObject(strategy)) {
-      throw new CacheConfigError(field, `must be an object { ttl?, swr?, tags? } or false, received: ${describe(strategy)}`);
+      throw new CacheConfigError(field, `must be an object { ttl?, swr?, tags?, refresh? } or false, received: ${describe(strategy)}`);
     }
     rejectUnknownKeys(strategy, STRATEGY_KEYS, field);
+    if (strategy.refresh !== undefined && typeof strategy.refresh !== "boolean") {
+      throw new CacheConfigError(`${field}.refresh`, `must be true or false, received: ${describe(strategy.refresh)}`);
+    }
     // Where a model's ttl is 0 a call opts in by naming its own ttl: no default lifetime is guessed for it. A raw
     // query (no subject) opts in by its tags and keeps the default ttl.
     if (subject !== undefined && strategy.ttl === undefined && base.ttlMs === 0) {

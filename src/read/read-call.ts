@@ -11,7 +11,8 @@ import { transactionOf } from "../transaction-scope.ts";
 import { missOperation } from "./find-first-as-unique.ts";
 import { EXECUTE, LazyQuery, PRISMA_QUERY, type PrismaQueryLike, STARTED, withRelations } from "./lazy-query.ts";
 import type { PlanCache, ReadPlan } from "./plans.ts";
-import type { PolicyTable, ReadOperation } from "./policy.ts";
+import { currentNamespace } from "./keys.ts";
+import { type PolicyTable, type ReadOperation, wantsRefresh } from "./policy.ts";
 import { ARGS, EVENT, LOAD, type Loader, MERGED, type ReadThrough } from "./read-through.ts";
 import { type TrackedLoad, UniqueLoads } from "./unique-loads.ts";
 
@@ -23,8 +24,18 @@ type Delegates = Record<string, Record<string, (args: unknown) => PrismaQueryLik
  * cache when awaited, joins a batch `$transaction([...])` as Prisma's own query, and goes straight to the database
  * inside interactive transactions, for uncached models and for `cacheStrategy: false`.
  */
-export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; plans: PlanCache; reads: ReadThrough; metrics: Metrics }) {
-  const { graph, policies, plans, reads, metrics } = parts;
+export function cachedReads(parts: {
+  graph: ModelGraph;
+  policies: PolicyTable;
+  plans: PlanCache;
+  reads: ReadThrough;
+  metrics: Metrics;
+  /** The `namespace` option's hook. */
+  namespace?: (() => unknown) | undefined;
+  /** `false`: every read goes to the database (after its strategy is checked). @default true */
+  enabled?: boolean;
+}) {
+  const { graph, policies, plans, reads, metrics, namespace, enabled = true } = parts;
   startDebugLog();
 
   /** One call of a cached read method. */
@@ -40,6 +51,8 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     readonly #bypass: string;
     /** How the read went, when it is observed (withCacheInfo(), a read channel subscriber, the debug log). */
     #event: ReadEvent | undefined;
+    /** `cacheStrategy: { refresh: true }`: store a fresh result without serving the entry. */
+    readonly #refresh: boolean;
 
     constructor(
       parent: Delegates,
@@ -49,6 +62,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       plan: ReadPlan | undefined,
       failure?: unknown,
       bypass: string = REASONS.notCached,
+      refresh = false,
     ) {
       super();
       this.#parent = parent;
@@ -58,6 +72,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       this.#plan = plan;
       this.#failure = failure;
       this.#bypass = bypass;
+      this.#refresh = refresh;
     }
 
     protected [EXECUTE](): Promise<unknown> {
@@ -75,7 +90,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
         if (this.#event) noteBypass(this.#event, this.#bypass);
         return uniqueLoads.run(this.#model, this.#operation, () => this.#forward(this.#operation)).result;
       }
-      return reads.read(this.#plan, this);
+      return reads.read(this.#plan, this, this.#refresh);
     }
 
     /** Runs the read and resolves to its result with how the cache answered it (`CacheInfo`). */
@@ -159,19 +174,25 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     } catch (error) {
       return new Call(parent, model, operation, args, undefined, error);
     }
-    if (policy === null || inTransaction) {
+    if (policy === null || inTransaction || !enabled) {
       metrics.count("bypasses");
       return new Call(parent, model, operation, args, undefined, undefined, inTransaction ? REASONS.transaction : REASONS.notCached);
     }
+    let space: string | undefined;
+    try {
+      space = currentNamespace(namespace);
+    } catch (error) {
+      return new Call(parent, model, operation, args, undefined, error);
+    }
     let plan: ReadPlan;
     try {
-      plan = plans.plan(model, operation, args, policy);
+      plan = plans.plan(model, operation, args, policy, space);
     } catch {
       // Args the key encoder cannot tell apart from others (or nested too deep to walk): Prisma alone answers,
       // and rejects them if they are invalid.
       metrics.count("bypasses");
       return new Call(parent, model, operation, args, undefined, undefined, REASONS.unkeyable);
     }
-    return new Call(parent, model, operation, args, plan);
+    return new Call(parent, model, operation, args, plan, undefined, REASONS.notCached, wantsRefresh(strategy));
   };
 }

@@ -83,14 +83,18 @@ export class ReadThrough {
     this.copies = new HitCopies(serializer, { maxEntries: maxMemoEntries, maxChars: maxCopiedChars, maxTotalChars: maxCopiedTotalChars });
   }
 
-  /** The read's result, from the cache when possible; `source` runs the query against the database. */
-  read(plan: ReadPlan, source: Loader): Promise<unknown> {
+  /**
+   * The read's result, from the cache when possible; `source` runs the query against the database. With `refresh`
+   * (`cacheStrategy: { refresh: true }`) the entry is not served: the database answers and its result is stored.
+   */
+  read(plan: ReadPlan, source: Loader, refresh = false): Promise<unknown> {
     if (this.options.degraded()) {
       this.metrics.count("bypasses");
       const event = source[EVENT];
       if (event) noteBypass(event, REASONS.degraded);
       return source[LOAD]();
     }
+    if (refresh) return this.reload(plan, source);
     // In-process tiers answer synchronously when they can: a hit then costs no promise and no batching delay.
     const local = this.store.lookupNow(plan, plan.model);
     const spelling = plan.spelling;
@@ -104,6 +108,18 @@ export class ReadThrough {
     if (local !== undefined && looseLocal !== undefined) return this.answerEither(plan, plan, local, looseLocal, source, true);
     const request = this.leases.request(plan);
     return this.lookupBoth(plan, request, spelling.loose).then(([found, loose]) => this.answerEither(plan, request, found, loose, source, false));
+  }
+
+  /**
+   * A refresh: the lookup only takes the fence (and lease) the fill needs; the load runs whether or not an entry or
+   * another load exists, so the result is read after the call began. Counted as a miss.
+   */
+  private async reload(plan: ReadPlan, source: Loader): Promise<unknown> {
+    const request = this.leases.request(plan);
+    const [found, loose] = plan.spelling === undefined ? [await this.lookup(plan, request)] : await this.lookupBoth(plan, request, plan.spelling.loose);
+    if (found === undefined) return source[LOAD]();
+    this.metrics.miss(plan.model);
+    return (await this.loadAndFill(plan, found.fence, found.leased ? request.lease?.token : undefined, source, loose?.fence)).result;
   }
 
   /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */

@@ -132,7 +132,11 @@ export class MemoryStore implements CacheStore {
   }
 
   private bumpNow(stamps: readonly string[]): void {
-    for (const key of stamps) this.stamps.delete(key);
+    for (const key of stamps) {
+      this.stamps.delete(key);
+      // A bumped entry key drops its entry (store.ts, rule 3).
+      this.table.delete(key);
+    }
   }
 
   async claimLease(key: string, token: string, ms: number): Promise<boolean> {

@@ -13,7 +13,8 @@ import type { CacheError, CacheOperation } from "../errors.ts";
  * 2. `fill` stores an entry only if its stamps still equal the fence taken before the database read, so a fill
  *    that raced a write (or a tag invalidation, or invalidateAll) is refused.
  * 3. `bump` advances stamps (here: deletes them, so the next lookup recreates them with a new token). A lost stamp
- *    (eviction, restart, flush) therefore invalidates, never validates, old entries.
+ *    (eviction, restart, flush) therefore invalidates, never validates, old entries. A bumped key that is an entry's
+ *    key drops that entry (in every process sharing the store), which is how `$cache.invalidate` drops one read.
  */
 
 export interface LookupRequest {

@@ -446,6 +446,8 @@ export class TieredStore implements CacheStore {
     for (const stamp of stamps) {
       this.mirror.delete(stamp);
       this.invalidatedAt.set(stamp, sequence);
+      // A bumped entry key drops its L1 copy here and, through the message, in every process (store.ts, rule 3).
+      this.table.delete(stamp);
     }
     if (this.invalidatedAt.size > MAX_INVALIDATED) {
       this.invalidatedAt.clear();

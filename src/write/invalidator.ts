@@ -122,13 +122,15 @@ export class Invalidator {
   async apply(stamps: Iterable<string>): Promise<void> {
     const names = [...stamps];
     if (names.length === 0) return;
-    if (!channels.invalidate.hasSubscribers) return this.applyNow(names, undefined);
+    const keys = names.map((stamp) => stampKey(this.prefix, stamp));
+    if (!channels.invalidate.hasSubscribers) return this.applyKeys(keys);
     const event = invalidateEvent(this.prefix, names);
-    return channels.invalidate.tracePromise(() => this.applyNow(names, event), event);
+    return channels.invalidate.tracePromise(() => this.applyKeys(keys, event), event);
   }
 
-  private async applyNow(names: readonly string[], event: InvalidateEvent | undefined): Promise<void> {
-    const keys = names.map((stamp) => stampKey(this.prefix, stamp));
+  /** Advances store keys as given: stamp keys, or entry keys, which the store drops (`$cache.invalidate` of one read). */
+  async applyKeys(keys: readonly string[], event?: InvalidateEvent): Promise<void> {
+    if (keys.length === 0) return;
     const applied = await this.store.bump(keys);
     if (event) event.applied = applied;
     if (applied) {

@@ -1,7 +1,7 @@
 import { CacheError, messageOf, type ErrorReporter } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ResolvedPolicy } from "../options.ts";
-import { entryKey } from "../read/keys.ts";
+import { currentNamespace, entryKey } from "../read/keys.ts";
 import type { PolicyTable } from "../read/policy.ts";
 import type { Serializer } from "../read/serializer.ts";
 import type { ModelGraph } from "../schema/model-graph.ts";
@@ -31,6 +31,8 @@ export class WriteThrough {
     private readonly prefix: string,
     private readonly metrics: Metrics,
     private readonly report: ErrorReporter,
+    /** The `namespace` option's hook: records are stored in the writer's namespace. */
+    private readonly namespace?: () => unknown,
   ) {}
 
   /** Before the write: reads the stamps every writer of the row advances, if this write can write through. */
@@ -42,10 +44,16 @@ export class WriteThrough {
     // The row must be named before the write: by its where, or for a create by a unique key in its data.
     const row = pinnedRow(info, operation === "create" ? args.data : operation === "update" || operation === "upsert" ? args.where : undefined);
     if (!row) return undefined;
+    let namespace: string | undefined;
+    try {
+      namespace = currentNamespace(this.namespace);
+    } catch {
+      return undefined; // reads report the bad hook; this write is merely invalidated
+    }
     const stamps = [EPOCH, uniquesStamp(model), row.stamp].map((stamp) => stampKey(this.prefix, stamp));
-    const key = entryKey(this.prefix, model, "findUnique", { where: row.where });
+    const key = entryKey(this.prefix, model, "findUnique", { where: row.where }, namespace);
     const [found] = (await this.store.lookup([{ key, stamps, stampLifeMs: policy.ttlMs + policy.swrMs }], model)) ?? [];
-    return found && { model, policy, stamps, fence: found.fence };
+    return found && { model, policy, stamps, fence: found.fence, namespace };
   }
 
   /**
@@ -70,7 +78,7 @@ export class WriteThrough {
     const fills = recordUniqueWheres(info, record).map((where) => {
       const args = { where };
       return {
-        key: entryKey(this.prefix, prepared.model, "findUnique", args),
+        key: entryKey(this.prefix, prepared.model, "findUnique", args, prepared.namespace),
         stamps: readStamps(this.graph, prepared.model, "findUnique", args, tags).map((stamp) => stampKey(this.prefix, stamp)),
         value,
         ttlMs,
@@ -92,4 +100,6 @@ export interface PreparedWriteThrough {
   policy: ResolvedPolicy;
   stamps: string[];
   fence: string;
+  /** The writer's namespace, which the record is stored in. */
+  namespace: string | undefined;
 }

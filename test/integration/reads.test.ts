@@ -893,17 +893,23 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
     it("returns a relation through findUnique(...).posts(), from the database", async () => {
       const truth = await bed.base.prisma.user.findUnique({ where: { id: seed.alice } }).posts({ orderBy: { id: "asc" } });
       expect(truth).toHaveLength(2);
-      // The cached findUnique's return type does not declare the fluent methods; they exist at runtime.
-      type Fluent = PromiseLike<unknown> & { posts(args?: unknown): PromiseLike<unknown>; profile(): PromiseLike<unknown> };
       for (let i = 0; i < 2; i++) {
-        const posts = await selectsOf(() => (bed.prisma.user.findUnique({ where: { id: seed.alice } }) as unknown as Fluent).posts({ orderBy: { id: "asc" } }));
+        const posts = await selectsOf(() => bed.prisma.user.findUnique({ where: { id: seed.alice } }).posts({ orderBy: { id: "asc" } }));
         expect(posts.result).toStrictEqual(truth);
         expect(posts.selects, "the fluent read bypasses the cache").toBeGreaterThanOrEqual(1);
       }
-      const withStrategy = await (bed.prisma.user.findUnique({ where: { id: seed.alice }, cacheStrategy: { ttl: 60 } }) as unknown as Fluent).posts({ orderBy: { id: "asc" } });
+      const withStrategy = await bed.prisma.user.findUnique({ where: { id: seed.alice }, cacheStrategy: { ttl: 60 } }).posts({ orderBy: { id: "asc" } });
       expect(withStrategy).toStrictEqual(truth);
-      const profile = await (bed.prisma.user.findUniqueOrThrow({ where: { id: seed.alice } }) as unknown as Fluent).profile();
+      const profile = await bed.prisma.user.findUniqueOrThrow({ where: { id: seed.alice } }).profile();
       expect(profile).toStrictEqual(await bed.base.prisma.user.findUniqueOrThrow({ where: { id: seed.alice } }).profile());
+      // Chained through a to-one relation, and from findFirst.
+      const chained = await bed.prisma.profile
+        .findUniqueOrThrow({ where: { userId: seed.alice } })
+        .user()
+        .posts({ orderBy: { id: "asc" } });
+      expect(chained).toStrictEqual(truth);
+      const author = await bed.prisma.post.findFirst({ where: { id: seed.p1 } }).author({ select: { email: true } });
+      expect(author).toStrictEqual(await bed.base.prisma.post.findFirst({ where: { id: seed.p1 } }).author({ select: { email: true } }));
     });
   });
 

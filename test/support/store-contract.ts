@@ -110,6 +110,31 @@ export function describeStoreContract(name: string, make: (namespace: string) =>
       expect((await one(req)).value).toBe("after");
     });
 
+    it("a bump of an entry key drops that entry only; entries sharing its stamps stay, and it can be filled again", async () => {
+      const { request, entry, stamp, one, fill, subject } = await setup();
+      const stamps = [stamp("*"), stamp("m:M")];
+      const [dropped, kept] = [request(entry("drop"), stamps), request(entry("keep"), stamps)];
+      for (const req of [dropped, kept]) await fill(req, (await one(req)).fence, req.key);
+      await subject.store.bump([dropped.key]);
+      const miss = await one(dropped);
+      expect(miss.value).toBeUndefined();
+      expect((await one(kept)).value, "an entry with the same stamps stays").toBe(kept.key);
+      expect(await fill(dropped, miss.fence, "again")).toBe(true);
+      expect((await one(dropped)).value).toBe("again");
+    });
+
+    it("shared stores: a bump of an entry key through one store drops the entry another store (process) served", async () => {
+      const { request, entry, stamp, one, fill, subject } = await setup();
+      const peer = subject.peer;
+      if (!peer) return;
+      const req = request(entry("shared-drop"), [stamp("*"), stamp("m:M")]);
+      await fill(req, (await one(req, peer)).fence, "v1", {}, peer);
+      expect((await one(req, peer)).value).toBe("v1");
+      expect((await one(req, peer)).value).toBe("v1");
+      await subject.store.bump([req.key]);
+      expect((await one(req, peer)).value, "the peer no longer serves it once the bump returned").toBeUndefined();
+    });
+
     it("invalidateAll (a bump of the namespace epoch) drops every entry that depends on it", async () => {
       const { request, entry, stamp, one, fill, subject } = await setup();
       const reqs = ["a", "b", "c"].map((id) => request(entry(id), [stamp("*"), stamp(`r:M:${id}`)]));

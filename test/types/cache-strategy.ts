@@ -3,7 +3,8 @@
  * not collect it, and nothing here is called). What they show:
  * - every read of every model accepts `cacheStrategy`, as an object or `false`;
  * - cached reads keep Prisma's result types;
- * - writes reject `cacheStrategy`, and so does a malformed strategy.
+ * - writes reject `cacheStrategy`, and so does a malformed strategy;
+ * - the fluent relation API keeps Prisma's types; `models` and `$cache.invalidate` accept only the schema's models.
  * A line marked `@ts-expect-error` fails the typecheck if it ever compiles.
  */
 import { cacheSchema } from "../../generated/cache/index.ts";
@@ -245,18 +246,69 @@ function malformedStrategiesAreRejected(db: Cached): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Known gap, kept visible: the fluent relation API works at runtime on cached reads (src/lazy-query.ts; see
-// test/integration/reads.test.ts, "fluent relation API"), but the cached findUnique / findUniqueOrThrow are typed
-// as plain `Prisma.PrismaPromise<Result>` (src/extension.ts), which drops Prisma's fluent methods. When the types
-// are fixed, these directives become unused and fail the typecheck: delete them then.
+// The fluent relation API keeps Prisma's types on cached reads (src/read/fluent.ts; at run time see
+// test/integration/reads.test.ts, "fluent relation API"): results, nullability along the chain, and the args.
 
-function fluentRelationApiIsNotTyped(db: Cached, base: PrismaClient): void {
-  void base.user.findUnique({ where: { id: 1 } }).posts();
-  // @ts-expect-error documented limitation: `.posts()` is missing from the type of a cached findUnique
-  void db.user.findUnique({ where: { id: 1 } }).posts();
-  // @ts-expect-error documented limitation: `.profile()` is missing from the type of a cached findUniqueOrThrow
-  void db.user.findUniqueOrThrow({ where: { id: 1 } }).profile();
+function fluentRelationApiIsTyped(db: Cached, base: PrismaClient): void {
+  const posts = db.user.findUnique({ where: { id: 1 } }).posts({ orderBy: { id: "asc" } });
+  const basePosts = base.user.findUnique({ where: { id: 1 } }).posts({ orderBy: { id: "asc" } });
+  assertType<Equal<ResultOf<typeof posts>, ResultOf<typeof basePosts>>>();
+
+  const profile = db.user.findUniqueOrThrow({ where: { id: 1 }, cacheStrategy: { ttl: 5 } }).profile();
+  assertType<Equal<ResultOf<typeof profile>, ResultOf<ReturnType<ReturnType<typeof base.user.findUniqueOrThrow>["profile"]>>>>();
+
+  const selected = db.post.findFirst({ where: { slug: "s" } }).author({ select: { email: true } });
+  assertType<Equal<ResultOf<typeof selected>, { email: string } | null>>();
+
+  // Chained through a to-one relation, as Prisma chains it.
+  const chained = db.profile
+    .findUniqueOrThrow({ where: { id: 1 } })
+    .user()
+    .posts();
+  const baseChained = base.profile
+    .findUniqueOrThrow({ where: { id: 1 } })
+    .user()
+    .posts();
+  assertType<Equal<ResultOf<typeof chained>, ResultOf<typeof baseChained>>>();
+
+  // The cached read itself keeps its result type.
+  const user = db.user.findFirstOrThrow({ select: { id: true } });
+  assertType<Equal<ResultOf<typeof user>, { id: number }>>();
+
+  // @ts-expect-error posts takes Post args: no such field
+  void db.user.findUnique({ where: { id: 1 } }).posts({ where: { nope: 1 } });
+  // @ts-expect-error no such relation
+  void db.user.findUnique({ where: { id: 1 } }).nope();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model names come from the generated schema: `models` keys and `$cache.invalidate({ models })` / one-read
+// invalidation accept only those (the generator declares `cacheSchema: CacheSchema<"User" | ...>`).
+
+function modelNamesAreTyped(prisma: PrismaClient, db: Cached): void {
+  void prisma.$extends(cachePlugin({ schema: cacheSchema, models: { User: { ttl: 5 }, Post: false } }));
+  // @ts-expect-error not a model of the schema
+  void prisma.$extends(cachePlugin({ schema: cacheSchema, models: { Usr: { ttl: 5 } } }));
+  // Without a schema any name compiles (checked against the client at run time).
+  void prisma.$extends(cachePlugin({ schema: false, models: { Anything: { ttl: 5 } } }));
+
+  void db.$cache.invalidate({ models: ["User", "Post"], tags: ["t"] });
+  // @ts-expect-error not a model of the schema
+  void db.$cache.invalidate({ models: ["Usr"] });
+  void db.$cache.invalidate({ model: "User", operation: "findUnique", args: { where: { id: 1 } } });
+  // @ts-expect-error writes are not cached reads
+  void db.$cache.invalidate({ model: "User", operation: "update" });
+  // @ts-expect-error not a model of the schema
+  void db.$cache.invalidate({ model: "Usr", operation: "findMany" });
+
+  // Steering options and the refresh strategy.
+  void prisma.$extends(cachePlugin({ schema: cacheSchema, enabled: false, mode: "allowlist", namespace: () => "tenant" }));
+  // @ts-expect-error mode is "all" or "allowlist"
+  void prisma.$extends(cachePlugin({ schema: cacheSchema, mode: "some" }));
+  void db.user.findMany({ cacheStrategy: { refresh: true } });
+  // @ts-expect-error refresh is a boolean
+  void db.user.findMany({ cacheStrategy: { refresh: 1 } });
 }
 
 export type { Cached };
-export { fluentRelationApiIsNotTyped, malformedStrategiesAreRejected, readsAcceptCacheStrategy, resultTypesArePreserved, writesRejectCacheStrategy };
+export { fluentRelationApiIsTyped, malformedStrategiesAreRejected, modelNamesAreTyped, readsAcceptCacheStrategy, resultTypesArePreserved, writesRejectCacheStrategy };

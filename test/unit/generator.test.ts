@@ -232,7 +232,7 @@ describe("renderCacheSchemaModule", () => {
     const files = renderCacheSchemaModule(schema, "esm");
     expect(files.map((file) => file.path)).toEqual(["index.js", "index.d.ts", "package.json"]);
     expect(files[0]!.contents).toContain("export const cacheSchema = {");
-    expect(files[1]!.contents).toContain("export declare const cacheSchema: CacheSchema;");
+    expect(files[1]!.contents).toMatch(/export declare const cacheSchema: CacheSchema<"\w+"( \| "\w+")*>;/);
     expect(JSON.parse(files[2]!.contents)).toMatchObject({ type: "module" });
   });
 
@@ -240,7 +240,7 @@ describe("renderCacheSchemaModule", () => {
     const [byDefault] = renderCacheSchemaModule(schema);
     expect(byDefault?.path).toBe("index.ts");
     expect(byDefault?.contents).toContain('import type { CacheSchema } from "prisma-cache-plugin";');
-    expect(byDefault?.contents).toContain("export const cacheSchema: CacheSchema = {");
+    expect(byDefault?.contents).toMatch(/export const cacheSchema: CacheSchema<"\w+"( \| "\w+")*> = \{/);
 
     const [local] = renderCacheSchemaModule(schema, "ts", { typesFrom: "../../src/schema/cache-schema.ts" });
     expect(local?.contents).toContain('import type { CacheSchema } from "../../src/schema/cache-schema.ts";');
@@ -254,6 +254,16 @@ describe("renderCacheSchemaModule", () => {
         expect(file.contents).toMatch(/Do not edit/);
       }
     }
+  });
+
+  it("spells out the model names in the declared type, so that options accept only those", () => {
+    const names = Object.keys(schema.models).map((name) => JSON.stringify(name));
+    for (const format of ["ts", "cjs", "esm"] as const) {
+      const typed = renderCacheSchemaModule(schema, format).find((file) => file.path.endsWith("ts"));
+      expect(typed?.contents).toContain(`CacheSchema<${names.join(" | ")}>`);
+    }
+    const [empty] = renderCacheSchemaModule({ version: 1, models: {}, joinTables: [] });
+    expect(empty?.contents).toContain("CacheSchema<never>");
   });
 
   it("renders the same text for the same schema", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Prisma } from "../../generated/prisma/client.ts";
-import { entryKey } from "../../src/read/keys.ts";
+import { currentNamespace, entryKey } from "../../src/read/keys.ts";
 import { canonical, digest, isDecimal, UnkeyableArgument } from "../../src/stamps/canonical.ts";
 import { stampKey } from "../../src/stamps/names.ts";
 
@@ -201,5 +201,37 @@ describe("canonical: values it cannot tell apart (issue 8, item 4)", () => {
       Object.assign(Object.create({ constructor: class FieldRefImpl {} }), { modelName, name, typeName: "String", isList: false, isEnum: false });
     expect(canonical({ where: { name: { equals: ref("User", "email") } } })).toBe(canonical({ where: { name: { equals: ref("User", "email") } } }));
     expect(canonical({ where: { name: { equals: ref("User", "email") } } })).not.toBe(canonical({ where: { name: { equals: ref("User", "name") } } }));
+  });
+});
+
+describe("namespaced entry keys", () => {
+  const args = { where: { id: 1 } };
+  const long = { where: { name: "x".repeat(100) } };
+
+  it("gives each namespace its own key, apart from the shared namespace's, for short and long args", () => {
+    for (const a of [args, long]) {
+      const keys = [undefined, "a", "b", "", "1", "a:b", "a%3Ab", "=x", "#x", "é", "t".repeat(200), "u".repeat(200)].map((ns) => entryKey("pc", "User", "findUnique", a, ns));
+      expect(new Set(keys).size).toBe(keys.length);
+    }
+  });
+
+  it("keeps the key's layout: the namespace holds no ':' and long ones are bounded", () => {
+    const key = entryKey("pc", "User", "findUnique", args, "tenant:1/ü");
+    expect(key).toBe(`{pc}:e:User:findUnique:@${encodeURIComponent("tenant:1/ü")}:=${canonical(args)}`);
+    expect(entryKey("pc", "User", "findUnique", args, "t".repeat(10_000)).length).toBeLessThan(120);
+    expect(entryKey("pc", "User", "findUnique", args, undefined)).toBe(entryKey("pc", "User", "findUnique", args));
+  });
+});
+
+describe("currentNamespace", () => {
+  it("returns strings as they are, numbers as decimal text and undefined as the shared namespace", () => {
+    expect(currentNamespace(undefined)).toBeUndefined();
+    expect(currentNamespace(() => "acme")).toBe("acme");
+    expect(currentNamespace(() => 42)).toBe("42");
+    expect(currentNamespace(() => undefined)).toBeUndefined();
+  });
+
+  it.each([[null], [{}], [Number.NaN], [true], [1n]])("rejects a hook returning %s with a CacheConfigError naming the option", (value) => {
+    expect(() => currentNamespace(() => value)).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "namespace" }));
   });
 });

@@ -82,7 +82,23 @@ describe("resolveOptions", () => {
     expect(error.message).toContain("options.tll is not a known option");
     expect(error.message).toContain("allowed: ");
     const allowed = error.message.slice(error.message.indexOf("allowed: ") + "allowed: ".length).split(", ");
-    for (const option of ["schema", "store", "ttl", "swr", "models", "prefix", "timeoutMs", "maxEntryBytes", "leaseMs", "leaseWaitMs", "earlyRefresh", "onError"]) {
+    for (const option of [
+      "schema",
+      "store",
+      "ttl",
+      "swr",
+      "models",
+      "prefix",
+      "timeoutMs",
+      "maxEntryBytes",
+      "leaseMs",
+      "leaseWaitMs",
+      "earlyRefresh",
+      "onError",
+      "enabled",
+      "mode",
+      "namespace",
+    ]) {
       expect(allowed).toContain(option);
     }
   });
@@ -235,6 +251,24 @@ describe("resolveOptions", () => {
     const error = configError(resolve({ onError: "log" }));
     expect(error.field).toBe("onError");
     expect(error.message).toContain('must be a function, received: "log"');
+  });
+
+  it("defaults to enabled, mode all and no namespace, and keeps the namespace hook it was given", () => {
+    expect(resolveOptions()).toMatchObject({ enabled: true, allowlist: false, namespace: undefined });
+    expect(DEFAULTS).toMatchObject({ enabled: true, mode: "all" });
+    const namespace = () => "tenant";
+    expect(resolveOptions({ enabled: false, mode: "allowlist", namespace })).toMatchObject({ enabled: false, allowlist: true, namespace });
+  });
+
+  it.each([
+    ["enabled", "no", 'enabled must be one of true, false, received: "no"'],
+    ["enabled", 0, "enabled must be one of true, false, received: 0"],
+    ["mode", "allow", 'mode must be one of "all", "allowlist", received: "allow"'],
+    ["namespace", "tenant", 'namespace must be a function, received: "tenant"'],
+  ])("rejects %s = %j, naming the field", (field, value, message) => {
+    const error = configError(resolve({ [field]: value }));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(message);
   });
 
   it("prefixes every message with the package name", () => {

@@ -50,6 +50,32 @@ describe("PolicyTable", () => {
     expect(policies.forCall("User", { ttl: 5 })).toMatchObject({ ttlMs: 5000, swrMs: 0, tags: [] });
   });
 
+  it("allowlist mode: caches listed models as configured, others only when a call passes cacheStrategy", () => {
+    const policies = table({ mode: "allowlist", ttl: 30, swr: 5, models: { User: { ttl: 10 }, Tag: false } });
+    expect(policies.forCall("User", undefined)).toMatchObject({ ttlMs: 10_000 });
+    expect(policies.forCall("Post", undefined)).toBeNull();
+    expect(policies.forCall("AuditLog", undefined)).toBeNull();
+    // An opted-in call gets the plugin-wide ttl and swr unless it names its own.
+    expect(policies.forCall("Post", {})).toMatchObject({ ttlMs: 30_000, swrMs: 5_000 });
+    expect(policies.forCall("Post", { tags: ["feed"] })).toMatchObject({ ttlMs: 30_000, tags: ["feed"] });
+    expect(policies.forCall("Post", { ttl: 2 })).toMatchObject({ ttlMs: 2_000 });
+    expect(policies.forCall("Post", { refresh: true })).toMatchObject({ ttlMs: 30_000 });
+    expect(policies.forCall("Post", false)).toBeNull();
+    expect(policies.forCall("Tag", { ttl: 60 }), "false still means never").toBeNull();
+    // Writes of unlisted models are not written through (they are not cached by default).
+    expect(table({ mode: "allowlist", writes: "write-through", models: { User: {} } }).ofModel("Post")).toBe(false);
+    expect(table({ mode: "allowlist", writes: "write-through", models: { User: {} } }).ofModel("User")).toMatchObject({ writes: "write-through" });
+  });
+
+  it("accepts cacheStrategy.refresh as a boolean and rejects anything else, naming the field", () => {
+    const policies = table();
+    expect(policies.forCall("User", { refresh: true })).toMatchObject({ ttlMs: 60_000 });
+    expect(policies.forCall("User", { refresh: false, ttl: 5 })).toMatchObject({ ttlMs: 5_000 });
+    const error = configError(() => policies.forCall("User", { refresh: "yes" }));
+    expect(error.field).toBe("cacheStrategy.refresh");
+    expect(error.message).toContain('cacheStrategy.refresh must be true or false, received: "yes"');
+  });
+
   it("does not cache anything with a plugin-wide ttl 0 unless asked", () => {
     const policies = table({ ttl: 0 });
     expect(policies.forCall("Post", undefined)).toBeNull();
@@ -96,7 +122,7 @@ describe("PolicyTable", () => {
   it.each([true, 5, "60", [], null])("rejects cacheStrategy %j", (strategy) => {
     const error = configError(() => table().forCall("User", strategy));
     expect(error.field).toBe("cacheStrategy");
-    expect(error.message).toContain("cacheStrategy must be an object { ttl?, swr?, tags? } or false, received:");
+    expect(error.message).toContain("cacheStrategy must be an object { ttl?, swr?, tags?, refresh? } or false, received:");
   });
 
   it("rejects an unknown key in cacheStrategy, listing the allowed keys", () => {
