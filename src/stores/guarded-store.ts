@@ -45,9 +45,53 @@ export class GuardedStore {
     }
   }
 
-  /** One round trip for many lookups; `undefined` on failure. */
-  async lookup(requests: readonly LookupRequest[], model: string): Promise<LookupResult[] | undefined> {
-    return this.attempt("lookup", (signal) => this.store.lookup(requests, signal), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
+  /** Many lookups at once; an answer is `undefined` where the store failed or timed out before giving it. */
+  async lookup(requests: readonly LookupRequest[], model: string): Promise<(LookupResult | undefined)[]> {
+    return Promise.all(this.lookupEach(requests, model));
+  }
+
+  /**
+   * Many lookups at once, each answer settling as soon as the store knows it: a hit of the first round trip does
+   * not wait for the round trips other requests' misses take (LookupProgress). Each round trip gets `timeoutMs`; an
+   * answer still missing when one fails or is late is `undefined`, never a rejection.
+   */
+  lookupEach(requests: readonly LookupRequest[], model: string): Promise<LookupResult | undefined>[] {
+    if (this.breaker?.isOpen) return requests.map(() => Promise.resolve(undefined));
+    const settle: ((result: LookupResult | undefined) => void)[] = [];
+    const answers = requests.map(() => new Promise<LookupResult | undefined>((resolve) => settle.push(resolve)));
+    let timer: NodeJS.Timeout | undefined;
+    let late: (error: Error) => void = () => {};
+    const progress = {
+      aborted: false,
+      answered: (index: number, result: LookupResult) => settle[index]?.(result),
+      nextStep: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          progress.aborted = true;
+          late(new CacheStoreError("STORE_TIMEOUT", "lookup", `${this.store.name} store did not answer a lookup step within ${this.timeoutMs} ms`));
+        }, this.timeoutMs);
+      },
+    };
+    const timedOut = new Promise<never>((_, reject) => (late = reject));
+    progress.nextStep();
+    Promise.race([this.store.lookup(requests, progress), timedOut])
+      .then(
+        (results) => {
+          this.breaker?.succeeded();
+          results.forEach((result, i) => settle[i]!(result));
+        },
+        (error) => {
+          progress.aborted = true;
+          this.breaker?.failed();
+          this.report(asStoreError(error, "lookup"), { operation: "lookup", model, ...(requests.length === 1 && { key: requests[0]!.key }) });
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        // Answers given along the way stay; the rest fall back to the database.
+        for (const resolve of settle) resolve(undefined);
+      });
+    return answers;
   }
 
   /** Whether each entry was stored (all false on failure); one round trip where the store can batch fills. */

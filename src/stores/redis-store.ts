@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { CacheConfigError, CacheStoreError, type CacheOperation } from "../errors.ts";
 import { storeOptions } from "../validate.ts";
 import { BUMP_AND_PUBLISH, FILL, HEARTBEAT, HOLD_LEASE, LOOKUP, PUBLISH, RELEASE, WRITE_THROUGH } from "./redis-scripts.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type LookupProgress } from "./store.ts";
 
 /**
  * The parts of an ioredis client (`Redis` or `Cluster`, ioredis 5 or 6) the store uses; typed structurally so the
@@ -84,7 +84,7 @@ export class RedisStore implements CacheStore {
    * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
    * rest go through the LOOKUP script (redis-scripts.ts) in a second round trip.
    */
-  async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]> {
     this.ensureReady("lookup");
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
     // Peeking at a lease (ms 0) is answered here; taking one needs the script.
@@ -111,6 +111,7 @@ export class RedisStore implements CacheStore {
       results[i] = found;
     });
     if (rest.length === 0) return results;
+    answerEarly(results, signal);
     if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
     const keys: string[] = [];
     const args: (string | number)[] = [this.nextToken(), now, rest.length];
@@ -246,6 +247,12 @@ export class RedisStore implements CacheStore {
       throw new CacheStoreError("STORE_UNAVAILABLE", operation, `Redis client is ${status}, not ready`);
     }
   }
+}
+
+/** Hands the answers known so far to the caller, which then starts timing the lookup's next round trip. */
+function answerEarly(results: readonly (LookupResult | undefined)[], signal: LookupProgress | undefined): void {
+  if (signal?.answered) results.forEach((result, i) => result && signal.answered!(i, result));
+  signal?.nextStep?.();
 }
 
 /** The lease key of an entry key: same `{prefix}` hash tag, so the scripts keep it in the entry's slot. */

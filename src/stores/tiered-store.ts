@@ -4,7 +4,7 @@ import { describe, storeOptions } from "../validate.ts";
 import { EntryTable } from "./entry-table.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type StoreReport, type WriteThroughRequest, type Abandonment } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type StoreReport, type WriteThroughRequest, type LookupProgress } from "./store.ts";
 
 export interface TieredStoreOptions {
   /** Bounds of the in-process tier (its `maxEntries` and `maxBytes`). @default memoryStore() */
@@ -169,7 +169,7 @@ export class TieredStore implements CacheStore {
     return { fence: entry.fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
   }
 
-  async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]> {
     const results: LookupResult[] = new Array(requests.length);
     const remote: number[] = [];
     requests.forEach((request, i) => {
@@ -181,7 +181,15 @@ export class TieredStore implements CacheStore {
     const sentAt = this.sequence;
     const generation = this.generation;
     const asked = remote.map((i) => requests[i]!);
-    const answers = await this.l2.lookup(asked, signal);
+    // Redis's early answers go on to the caller at once (unlearned: the loop below learns every answer once).
+    const progress: LookupProgress | undefined = signal && {
+      get aborted() {
+        return signal.aborted;
+      },
+      answered: (j, result) => signal.answered?.(remote[j]!, result),
+      nextStep: () => signal.nextStep?.(),
+    };
+    const answers = await this.l2.lookup(asked, progress);
     remote.forEach((i, j) => {
       results[i] = answers[j]!;
       this.learn(requests[i]!, answers[j]!, sentAt, generation);
