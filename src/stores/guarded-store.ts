@@ -68,13 +68,15 @@ export class GuardedStore {
         clearTimeout(timer);
         timer = setTimeout(() => {
           progress.aborted = true;
-          late(new CacheStoreError("STORE_TIMEOUT", "lookup", `${this.store.name} store did not answer a lookup step within ${this.timeoutMs} ms`));
+          late(new CacheStoreError("STORE_TIMEOUT", "lookup", `${this.store.name} store did not answer lookup within ${this.timeoutMs} ms (one round trip)`));
         }, this.timeoutMs);
       },
     };
     const timedOut = new Promise<never>((_, reject) => (late = reject));
     progress.nextStep();
-    Promise.race([this.store.lookup(requests, progress), timedOut])
+    // A store that throws synchronously fails like one that rejects.
+    const looking = new Promise<LookupResult[]>((resolve) => resolve(this.store.lookup(requests, progress)));
+    Promise.race([looking, timedOut])
       .then(
         (results) => {
           this.breaker?.succeeded();
