@@ -1,9 +1,10 @@
 import { canonical, digest } from "../stamps/canonical.ts";
+import { slotTag } from "../stamps/names.ts";
 
 /**
- * Entry keys: `{prefix}:e:<Model>:<operation>:<args>`, the args' canonical text when it is short and readable, its
- * digest otherwise. Every key of a namespace starts with the `{prefix}` hash tag so that they share one Redis
- * Cluster slot, which lets one script read an entry and the stamps it depends on (stamp keys: stamps/names.ts).
+ * Entry keys: `<prefix>:{<tag>}:e:<Model>:<operation>:<args>`, the args' canonical text when it is short and
+ * readable, its digest otherwise. The tag (stamps/names.ts `slotTag`) is a digest of the rest, so on Redis Cluster
+ * entries spread over the slots, each with its lease and loose entry beside it (docs/cluster.md).
  */
 
 /** Canonical args short enough to stay readable are used as they are; longer ones are digested. */
@@ -17,7 +18,8 @@ export function entryKey(prefix: string, model: string, operation: string, args:
 /** The key of a cached read whose args' canonical text is already known. */
 export function entryKeyOf(prefix: string, model: string, operation: string, text: string): string {
   const id = text.length <= MAX_RAW_ARGS ? `=${text}` : `#${digest(text)}`;
-  return `{${prefix}}:e:${model}:${operation}:${id}`;
+  const name = `${model}:${operation}:${id}`;
+  return `${prefix}:{${slotTag(name)}}:e:${name}`;
 }
 
 /**
@@ -30,6 +32,6 @@ export function looseKey(key: string): string {
 
 /** The model an entry key is for (for error reports). */
 export function modelOfKey(key: string): string | undefined {
-  // The model follows the first `}:e:`; the prefix may hold ':' and a second `{…}` (schema/client-check.ts).
+  // The model follows the first `}:e:` (the tag's end); the prefix may hold ':' but never a brace.
   return /\}:e:([^:]+):/.exec(key)?.[1];
 }

@@ -103,9 +103,7 @@ export class ReadThrough {
 
   /** Looks up a spelling-sensitive lookup's exact and loose entries in one round trip. */
   private async lookupBoth(plan: ReadPlan, request: LookupRequest, loose: LookupRequest): Promise<(LookupResult | undefined)[]> {
-    const found = plan.policy.batch
-      ? await Promise.all([this.loader.load(request), this.loader.load(loose)])
-      : await this.store.lookup([request, loose], plan.model);
+    const found = plan.policy.batch ? await Promise.all([this.loader.load(request), this.loader.load(loose)]) : await this.store.lookup([request, loose], plan.model);
     if (found[0] === undefined) this.leases.release(plan.key, request.lease?.token);
     return found;
   }

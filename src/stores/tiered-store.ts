@@ -141,7 +141,10 @@ export class TieredStore implements CacheStore {
     this.generationKey = `${this.channel}:generation`;
     this.sharded = l2.client.isCluster === true;
     if (this.sharded && !/\{[^}]+\}/.test(this.channel)) {
-      throw new CacheConfigError("tieredStore.channel", `on Redis Cluster must carry the namespace's hash tag, as the keys do: "{<prefix>}:invalidate"; received: ${this.channel}`);
+      throw new CacheConfigError(
+        "tieredStore.channel",
+        `on Redis Cluster must carry a hash tag, e.g. "{<prefix>}:invalidate", so that its acknowledgement channels and generation key share its slot; received: ${this.channel}`,
+      );
     }
     if (this.sharded) this.connectToShard();
     else this.subscribe(l2.client.duplicate());

@@ -59,10 +59,7 @@ describe(`Redis at ${RTT_MS} ms round trip, timeoutMs ${TIMEOUT_MS} (the default
     let missesAnswered = 0;
     for (let round = 0; round < rounds; round++) {
       // Every batch mixes the cached users with posts never read before (misses: a second round trip for new stamps).
-      const reads = [
-        ...users.map((user) => read(user.id)),
-        ...Array.from({ length: 10 }, (_, i) => prisma.post.findUnique({ where: { id: 1_000_000 + round * 10 + i } })),
-      ];
+      const reads = [...users.map((user) => read(user.id)), ...Array.from({ length: 10 }, (_, i) => prisma.post.findUnique({ where: { id: 1_000_000 + round * 10 + i } }))];
       const results = await Promise.all(reads);
       results.slice(0, users.length).forEach((found, i) => expect(found).toEqual([users[i]]));
       missesAnswered += results.slice(users.length).filter((found) => found === null).length;
