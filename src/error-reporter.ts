@@ -13,6 +13,7 @@ export function createErrorReporter(metrics: Metrics, onError?: (error: CacheErr
   return (error, context) => {
     metrics.count("errors");
     if (error.code === "DELIVERY_UNCONFIRMED") metrics.count("unconfirmedDeliveries");
+    if (context.operation === "circuit") metrics.count("circuitOpenings");
     if (onError) {
       try {
         onError(error, context);

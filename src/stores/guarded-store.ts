@@ -1,4 +1,5 @@
 import { CacheError, CacheStoreError, messageOf, type CacheOperation, type ErrorReporter } from "../errors.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
 
@@ -11,11 +12,15 @@ export class GuardedStore {
     readonly store: CacheStore,
     private readonly timeoutMs: number,
     private readonly report: ErrorReporter,
+    /** `false`: no breaker. @default DEFAULTS.circuitBreaker */
+    breaker: { threshold: number; probeMs: number } | false = DEFAULTS.circuitBreaker,
   ) {
     store.reportTo?.((error, context) => report(error, context));
     const ping = store.ping?.bind(store);
-    if (ping) {
+    if (ping && breaker !== false) {
       this.breaker = new CircuitBreaker({
+        threshold: breaker.threshold,
+        probeMs: breaker.probeMs,
         probe: ping,
         probeTimeoutMs: timeoutMs,
         opened: (failures) =>
@@ -28,6 +33,11 @@ export class GuardedStore {
 
   /** Opens after consecutive failures so that calls skip a dead store at once (stores with `ping` only). */
   private readonly breaker: CircuitBreaker | undefined;
+
+  /** True while the breaker skips the store. */
+  get circuitOpen(): boolean {
+    return this.breaker?.isOpen ?? false;
+  }
 
   /** Calls `listener` each time the store answers again after the breaker opened. */
   onRecovered(listener: () => void): void {
