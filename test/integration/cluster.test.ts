@@ -7,7 +7,7 @@
 import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisStore, tieredStore, type CacheStore, type TieredStore } from "../../src/index.ts";
+import { redisStore, tieredStore, type CachePluginOptions, type CacheStore, type TieredStore } from "../../src/index.ts";
 import { namespacedPrefix } from "../../src/schema/client-check.ts";
 import { EPOCH, stampKey } from "../../src/stamps/names.ts";
 import { createCacheBed, CACHE_SCHEMAS, type CacheBed } from "../support/cache-bed.ts";
@@ -92,7 +92,11 @@ describe("redisStore on a 3-primary Cluster", () => {
 });
 
 describe("coherence checker on a 3-primary Cluster", () => {
-  async function check(name: string, store: () => CacheStore, options: { reshard?: boolean; tiered?: TieredStore[]; seed: number }): Promise<CheckerReport> {
+  async function check(
+    name: string,
+    store: () => CacheStore,
+    options: { reshard?: boolean; tiered?: TieredStore[]; seed: number; plugin?: CachePluginOptions },
+  ): Promise<CheckerReport> {
     const prefix = uniquePrefix(name);
     // The slot every read touches: the namespace epoch's.
     const epoch = stampKey(namespacedPrefix(prefix, CACHE_SCHEMAS[db.provider].fingerprint), EPOCH);
@@ -104,7 +108,7 @@ describe("coherence checker on a 3-primary Cluster", () => {
     const report = await runCoherenceChecker({
       databaseUrl: db.url,
       store,
-      plugin: { prefix, timeoutMs: 1_000 },
+      plugin: { ...options.plugin, prefix, timeoutMs: 1_000 },
       durationMs: DURATION_MS,
       seed: options.seed,
       waitUntilReady: async () => {
@@ -158,6 +162,20 @@ describe("coherence checker on a 3-primary Cluster", () => {
     async () => {
       const stores: TieredStore[] = [];
       const report = await check("cluster-tiered", tiered(stores, `{${uniquePrefix("ch")}}:invalidate`), { seed: 22, tiered: stores });
+      expect(report.violations).toEqual([]);
+    },
+    DURATION_MS + 60_000,
+  );
+
+  it(
+    "write-through (no cross-slot script: stamps checked and swapped one by one): no stale read, no failed query",
+    async () => {
+      const stores: TieredStore[] = [];
+      const report = await check("cluster-write-through", tiered(stores, `{${uniquePrefix("ch")}}:invalidate`), {
+        seed: 25,
+        tiered: stores,
+        plugin: { models: { Post: { writes: "write-through" } } },
+      });
       expect(report.violations).toEqual([]);
     },
     DURATION_MS + 60_000,
