@@ -18,7 +18,7 @@ import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.t
 import { uniquePrefix } from "../support/redis.ts";
 
 const PORTS = [7160, 7161, 7162];
-const DURATION_MS = Number(process.env.COHERENCE_SOAK_MS ?? 4_000);
+const DURATION_MS = Number(process.env.COHERENCE_SOAK_MS ?? 3_000);
 
 let cluster: RedisCluster;
 let db: TestDatabase;
