@@ -69,17 +69,17 @@ export class GuardedStore {
     if (this.breaker?.isOpen) return requests.map(() => Promise.resolve(undefined));
     const settle: ((result: LookupResult | undefined) => void)[] = [];
     const answers = requests.map(() => new Promise<LookupResult | undefined>((resolve) => settle.push(resolve)));
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = () => {};
     let late: (error: Error) => void = () => {};
     const progress = {
       aborted: false,
       answered: (index: number, result: LookupResult) => settle[index]?.(result),
       nextStep: () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
+        cancel();
+        cancel = deadline(this.timeoutMs, () => {
           progress.aborted = true;
           late(new CacheStoreError("STORE_TIMEOUT", "lookup", `${this.store.name} store did not answer lookup within ${this.timeoutMs} ms (one round trip)`));
-        }, this.timeoutMs);
+        });
       },
     };
     const timedOut = new Promise<never>((_, reject) => (late = reject));
@@ -99,7 +99,7 @@ export class GuardedStore {
         },
       )
       .finally(() => {
-        clearTimeout(timer);
+        cancel();
         // Answers given along the way stay; the rest fall back to the database.
         for (const resolve of settle) resolve(undefined);
       });
@@ -138,17 +138,17 @@ export class GuardedStore {
 
   /** `extraMs`: time the operation may take by design on top of the store's answer (a tiered store's confirmations). */
   private async attempt<T, F>(operation: CacheOperation, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string, extraMs = 0): Promise<T | F> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = () => {};
     // Set when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say,
     // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
     const abandoned = { aborted: false };
     if (this.breaker?.isOpen) return fallback;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        cancel = deadline(this.timeoutMs + extraMs, () => {
           abandoned.aborted = true;
           reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs + extraMs} ms`));
-        }, this.timeoutMs + extraMs);
+        });
       });
       const result = await Promise.race([call(abandoned), timeout]);
       this.breaker?.succeeded();
@@ -158,9 +158,29 @@ export class GuardedStore {
       this.report(asStoreError(error, operation), { operation, ...(model && { model }), ...(key && { key }) });
       return fallback;
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
   }
+}
+
+/**
+ * Calls `fire` once `ms` have passed, but only after the event loop has read the I/O waiting by then: after a busy
+ * stretch Node runs expired timers before it reads sockets, and an answer that arrived in time must not lose to its
+ * own deadline because the process was late to read it. Returns a function that cancels it.
+ */
+function deadline(ms: number, fire: () => void): () => void {
+  let cancelled = false;
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (!cancelled) fire();
+      }),
+    ms,
+  );
+  return () => {
+    cancelled = true;
+    clearTimeout(timer);
+  };
 }
 
 /** What a store threw, as the plugin reports it: its own errors as they are, anything else as `STORE_ERROR`. */

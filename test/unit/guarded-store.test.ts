@@ -43,7 +43,8 @@ function setup(store: CacheStore, timeoutMs = 50) {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers();
+  // setImmediate stays real: a deadline fires only after the event loop has read waiting I/O (guarded-store.ts).
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
 });
 afterEach(() => {
   vi.useRealTimers();
