@@ -7,7 +7,8 @@ import { missOperation } from "./find-first-as-unique.ts";
 import { EXECUTE, LazyQuery, PRISMA_QUERY, type PrismaQueryLike, withRelations } from "./lazy-query.ts";
 import type { PlanCache, ReadPlan } from "./plans.ts";
 import type { PolicyTable, ReadOperation } from "./policy.ts";
-import { ARGS, LOAD, type Loader, type ReadThrough } from "./read-through.ts";
+import { ARGS, LOAD, type Loader, MERGED, type ReadThrough } from "./read-through.ts";
+import { type TrackedLoad, UniqueLoads } from "./unique-loads.ts";
 
 /** Model delegates of a client, by model name, with their operations. */
 type Delegates = Record<string, Record<string, (args: unknown) => PrismaQueryLike>>;
@@ -28,6 +29,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
     readonly #args: Record<string, unknown>;
     readonly #plan: ReadPlan | undefined;
     readonly #failure: unknown;
+    #load: TrackedLoad<unknown> | undefined;
 
     constructor(parent: Delegates, model: string, operation: ReadOperation, args: Record<string, unknown>, plan: ReadPlan | undefined, failure?: unknown) {
       super();
@@ -41,7 +43,7 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
 
     protected [EXECUTE](): Promise<unknown> {
       if (this.#failure !== undefined) return Promise.reject(this.#failure);
-      if (this.#plan === undefined) return Promise.resolve(this.#forward(this.#operation));
+      if (this.#plan === undefined) return uniqueLoads.run(this.#model, this.#operation, () => this.#forward(this.#operation)).result;
       return reads.read(this.#plan, this);
     }
 
@@ -53,10 +55,15 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       return this.#args;
     }
 
+    get [MERGED](): boolean {
+      return this.#load !== undefined && !this.#load.alone();
+    }
+
     /** The miss: Prisma's query, or the findUnique that means the same and that Prisma batches. */
     [LOAD](): Promise<unknown> {
       const operation = this.#plan!.policy.batch ? missOperation(graph.models.get(this.#model), this.#operation, this.#args) : this.#operation;
-      return Promise.resolve(this.#forward(operation));
+      this.#load = uniqueLoads.run(this.#model, operation, () => this.#forward(operation));
+      return this.#load.result;
     }
 
     /** Runs `operation` on the client below, marking the args so that our own layers above let them through. */
@@ -67,6 +74,8 @@ export function cachedReads(parts: { graph: ModelGraph; policies: PolicyTable; p
       return this.#parent[this.#model]![operation]!(args);
     }
   }
+  // Every findUnique this client sends, cached or not, so a miss knows whether Prisma may have merged it.
+  const uniqueLoads = new UniqueLoads();
   const callClasses = new Map<string, typeof ReadCall>();
   for (const [name, info] of graph.models) callClasses.set(name, withRelations(ReadCall, [...info.relations.keys()]));
   // Args objects this extension has passed down: when another extension layered above re-enters our read

@@ -21,10 +21,15 @@ export interface Loader {
   [LOAD](): Promise<unknown>;
   /** The read's arguments, when they have a selection whose order the stored entry must follow. */
   readonly [ARGS]?: unknown;
+  /** Whether Prisma may have merged the last load with another call of its tick (unique-loads.ts). */
+  readonly [MERGED]?: boolean;
 }
 
 /** The arguments of a `Loader`, under a symbol for the same reason as `LOAD`. */
 export const ARGS = Symbol("args");
+
+/** Whether a `Loader`'s last load may have been merged, under a symbol for the same reason as `LOAD`. */
+export const MERGED = Symbol("merged");
 
 export interface ReadThroughOptions {
   maxEntryBytes: number;
@@ -218,6 +223,8 @@ export class ReadThrough {
         this.metrics.count("oversize");
         return { result, encoded };
       }
+      // A null Prisma's merge may have made for another spelling's call is not this lookup's answer (unique-loads.ts).
+      if (result === null && plan.spelling !== undefined && source[MERGED] === true) return { result, encoded };
       const { ttlMs, swrMs } = plan.policy;
       let fill: FillRequest;
       if (plan.spelling === undefined || plan.spelling.storesSpelling(result)) {

@@ -1,4 +1,5 @@
 import { DEFAULTS } from "../defaults.ts";
+import { CacheConfigError } from "../errors.ts";
 import { positiveInteger, storeOptions } from "../validate.ts";
 import { EntryTable } from "./entry-table.ts";
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest } from "./store.ts";
@@ -33,6 +34,8 @@ export class MemoryStore implements CacheStore {
   private readonly leases = new Map<string, { token: string; expiresAt: number }>();
   private readonly maxStamps: number;
   private readonly nextToken = tokenSource();
+  /** The tiered store whose L1 this store's table became (`asTier`), which then alone uses it. */
+  private tier: string | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     storeOptions(options, ["maxEntries", "maxBytes"], "memoryStore");
@@ -48,7 +51,24 @@ export class MemoryStore implements CacheStore {
     return this.table.size;
   }
 
+  /**
+   * Hands this store's table to a tiered store as its L1, so the store passed as `l1` is the one that holds the
+   * entries (`size`, `clear()`). From then on it serves only that tier: its own stamps would not fence the tier's
+   * entries, so a store already used, or used afterwards on its own, is refused.
+   */
+  asTier(owner: string): EntryTable {
+    if (this.tier !== undefined) throw new CacheConfigError(`${owner}.l1`, `this memoryStore is already the L1 of a ${this.tier}; give each tier its own`);
+    if (this.table.size > 0 || this.stamps.size > 0) throw new CacheConfigError(`${owner}.l1`, "this memoryStore already holds entries of its own; give the tier a new one");
+    this.tier = owner;
+    return this.table;
+  }
+
+  private assertOwn(): void {
+    if (this.tier !== undefined) throw new CacheConfigError("store", `this memoryStore is the L1 of a ${this.tier}: pass the ${this.tier} as the store`);
+  }
+
   lookupNow(request: LookupRequest): LookupResult {
+    if (this.tier !== undefined) this.assertOwn();
     const now = Date.now();
     const entry = this.table.get(request.key, now);
     const keys = request.stamps;
@@ -71,6 +91,7 @@ export class MemoryStore implements CacheStore {
   }
 
   private fillNow(request: FillRequest): boolean {
+    if (this.tier !== undefined) this.assertOwn();
     const now = Date.now();
     const tokens: string[] = [];
     for (const key of request.stamps) {
@@ -97,6 +118,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async writeThrough(request: WriteThroughRequest): Promise<boolean> {
+    this.assertOwn();
     const now = Date.now();
     const unchanged = request.unchangedSince.stamps.map((key) => this.currentToken(key, now, 0)).join(",") === request.unchangedSince.fence;
     this.bumpNow(request.bump);
@@ -127,6 +149,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async bump(stamps: readonly string[]): Promise<void> {
+    this.assertOwn();
     this.bumpNow(stamps);
   }
 

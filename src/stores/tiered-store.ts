@@ -7,7 +7,10 @@ import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-s
 import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type StoreReport, type WriteThroughRequest, type LookupProgress } from "./store.ts";
 
 export interface TieredStoreOptions {
-  /** Bounds of the in-process tier (its `maxEntries` and `maxBytes`). @default memoryStore() */
+  /**
+   * The in-process tier: this memoryStore holds the entries (bounded by its `maxEntries` and `maxBytes`) and serves
+   * this tiered store only. @default memoryStore()
+   */
   l1?: MemoryStore;
   /** The shared tier. */
   l2: RedisStore;
@@ -117,7 +120,7 @@ export class TieredStore implements CacheStore {
     const l2 = options?.l2;
     if (!l2 || typeof l2.bumpAndPublish !== "function") throw new CacheConfigError("tieredStore.l2", "must be a redisStore({ client })");
     // Checked by shape: a store never imports another store's class at run time.
-    if (options.l1 !== undefined && !(options.l1?.name === "memory" && Number.isInteger(options.l1.maxEntries) && Number.isInteger(options.l1.maxBytes))) {
+    if (options.l1 !== undefined && !(options.l1?.name === "memory" && typeof options.l1.asTier === "function")) {
       throw new CacheConfigError("tieredStore.l1", "must be a memoryStore({ maxEntries, maxBytes })");
     }
     if (typeof l2.client.duplicate !== "function") throw new CacheConfigError("tieredStore.l2", "needs an ioredis client that can duplicate() its connection for pub/sub");
@@ -127,7 +130,8 @@ export class TieredStore implements CacheStore {
       throw new CacheConfigError("tieredStore.channel", `must be a non-empty string, received: ${describe(options.channel)}`);
     }
     this.channel = options.channel ?? DEFAULTS.tieredStore.channel;
-    this.table = new EntryTable(l1.maxEntries, l1.maxBytes);
+    // The store given as l1 holds the entries itself (its size and clear() are the tier's).
+    this.table = options.l1 ? options.l1.asTier("tieredStore") : new EntryTable(l1.maxEntries, l1.maxBytes);
     this.maxMirror = Math.max(1024, l1.maxEntries * 4);
     this.deliveryWaitMs = options.deliveryWaitMs ?? DEFAULTS.tieredStore.deliveryWaitMs;
     if (!Number.isFinite(this.deliveryWaitMs) || this.deliveryWaitMs < 0) {

@@ -121,13 +121,7 @@ export const ALL_ON: Features = {
 };
 
 /** What CI runs: every family (FINDINGS.md lists what each switch found, all fixed now). */
-export const DEFAULT_FEATURES: Features = {
-  ...ALL_ON,
-  // F5: Prisma merges same-tick findUnique calls and matches rows back in JavaScript, so a lookup by another
-  // spelling gets null beside a call that found the row; the cache stores that null (a loose entry) and serves it
-  // to a later lone call. F3 itself is fixed (test/integration/key-spellings.test.ts on every provider).
-  otherSpellings: false,
-};
+export const DEFAULT_FEATURES: Features = ALL_ON;
 
 /** `DEFAULT_FEATURES` changed by `FUZZ_FEATURES` (`all`, `+name`, `-name`, comma-separated). */
 export function featuresFromEnv(spec: string | undefined, base: Features = DEFAULT_FEATURES): Features {

@@ -124,5 +124,24 @@ describe.each(STORE_KINDS)("%s store: another spelling of a unique value", (kind
       expect(truth).toMatchObject({ os: "created" });
       expect(await lookup()).toStrictEqual(truth);
     });
+
+    // Fuzz F5: Prisma merges the findUnique calls of a tick and matches rows back by value in JavaScript, so a burst
+    // of this spelling gets null from Prisma itself (P1); that null must not be what a later lone read is served.
+    it("does not cache the null Prisma's merge of a burst gives it (fuzz F5)", async () => {
+      const row = storedSession(++n, kind);
+      const created = await create(row);
+      const selectA = { id: true, os: true, email: true };
+      const selectB = { email: true, id: true, os: true };
+      const burst = (client: typeof bed.base.prisma) =>
+        Promise.all([client.session.findUnique({ where: where(row), select: selectA }), client.session.findUnique({ where: where(row), select: selectB })]);
+      const plain = await bed.base.prisma.session.findUnique({ where: where(row), select: selectA });
+      expect(plain).toStrictEqual({ id: created.id, os: "before", email: created.email });
+
+      const truthOfBurst = await burst(bed.base.prisma);
+      expect(await burst(bed.prisma as unknown as typeof bed.base.prisma)).toStrictEqual(truthOfBurst);
+
+      expect(await bed.prisma.session.findUnique({ where: where(row), select: selectA })).toStrictEqual(plain);
+      expect(await bed.prisma.session.findUnique({ where: where(row), select: selectB })).toStrictEqual({ email: created.email, id: created.id, os: "before" });
+    });
   });
 });

@@ -371,11 +371,14 @@ describe("L1 lifetime and bounds", () => {
 
   it("L1 holds at most maxEntries entries; older ones become Redis hits, still correct", async () => {
     const ns = namespace("l1max");
-    const a = instance("A", { ...ns, l1: memoryStore({ maxEntries: 10 }) });
+    const l1 = memoryStore({ maxEntries: 10 });
+    const a = instance("A", { ...ns, l1 });
     await live(a);
     const users = [];
     for (let i = 0; i < 30; i++) users.push(await bed.base.prisma.user.create({ data: { email: `${ns.prefix}-${i}@max.test`, name: `n${i}` } }));
     for (const user of users) await a.prisma.user.findUnique({ where: { id: user.id } });
+    // Issue 8 item 11: the memoryStore given as l1 is the one holding the entries, not a template for its limits.
+    expect(l1.size).toBe(10);
 
     // The 10 filled last are in L1.
     for (const user of users.slice(20)) {
@@ -398,6 +401,26 @@ describe("L1 lifetime and bounds", () => {
     for (const user of users) expect(await a.prisma.user.findUnique({ where: { id: user.id } })).toEqual(user);
     expect(a.l1Hits() - hits).toBeLessThanOrEqual(10);
     expect(a.selects()).toBe(0);
+  });
+
+  it("refuses a memoryStore that already serves another tier or holds entries of its own (issue 8 item 11)", async () => {
+    const redis = createRedis();
+    const { channel } = namespace("l1twice");
+    const tier = (l1: MemoryStore) => tieredStore({ l1, l2: redisStore({ client: redis }), channel });
+    const l1 = memoryStore();
+    const first = tier(l1);
+    try {
+      expect(() => tier(l1)).toThrow(expect.objectContaining({ name: "CacheConfigError", field: "tieredStore.l1" }));
+      // Used on its own afterwards, it fails its calls (the plugin falls back to the database) rather than share the table.
+      await expect(l1.bump(["x"])).rejects.toMatchObject({ name: "CacheConfigError", field: "store" });
+
+      const used = memoryStore();
+      await used.fill({ key: "k", stamps: [], fence: "", value: "1", ttlMs: 1_000, swrMs: 0, loadMs: 0 });
+      expect(() => tier(used)).toThrow(expect.objectContaining({ field: "tieredStore.l1" }));
+    } finally {
+      await first.close();
+      redis.disconnect();
+    }
   });
 
   it("L1 holds at most maxBytes of entries; older ones become Redis hits, still correct", async () => {
