@@ -43,7 +43,7 @@ async function main(): Promise<void> {
         closers.push(async () => {
           await store.close();
           await base.close();
-          const keys = await redis.keys(`{${namespace}}*`);
+          const keys = await redis.keys(`${namespace}*`);
           if (keys.length > 0) await redis.unlink(...keys);
           redis.disconnect();
         });

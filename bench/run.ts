@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     await Promise.all(stores.map((store) => store.close()));
     await base.$disconnect();
     await sql.close();
-    const keys = await redis.keys(`{${prefix}*`);
+    const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.unlink(...keys);
     redis.disconnect();
     await drop();

@@ -27,6 +27,12 @@ export const DEFAULTS = {
   leaseWaitMs: 1000,
   /** XFetch β. */
   earlyRefresh: 1,
+  circuitBreaker: {
+    /** Consecutive store failures or timeouts that open the circuit. */
+    threshold: 3,
+    /** Time between probes (PING) while it is open, in milliseconds. */
+    probeMs: 100,
+  },
   memoryStore: {
     maxEntries: 10_000,
     /** 64 MiB of keys and values (string lengths). */

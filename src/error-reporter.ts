@@ -14,6 +14,7 @@ export function createErrorReporter(metrics: Metrics, onError?: (error: CacheErr
   return (error, context) => {
     metrics.count("errors");
     if (error.code === "DELIVERY_UNCONFIRMED") metrics.count("unconfirmedDeliveries");
+    if (context.operation === "circuit") metrics.count("circuitOpenings");
     if (channels.error.hasSubscribers) channels.error.publish({ error, ...context });
     if (onError) {
       try {

@@ -77,7 +77,8 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
     const policies = new PolicyTable(resolved, modelNames);
     const metrics = new Metrics();
     const report = createErrorReporter(metrics, resolved.onError);
-    const store = new GuardedStore(resolved.store ?? memoryStore(), resolved.timeoutMs, report);
+    const store = new GuardedStore(resolved.store ?? memoryStore(), resolved.timeoutMs, report, resolved.circuitBreaker);
+    metrics.circuitOpen = () => store.circuitOpen;
     const serializer = new Serializer();
     const invalidator = new Invalidator(store, prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
     const plans = new PlanCache(graph, prefix, DEFAULTS.limits.maxMemoEntries);

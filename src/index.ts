@@ -42,4 +42,4 @@ export type {
 export { memoryStore, MemoryStore, type MemoryStoreOptions } from "./stores/memory-store.ts";
 export { redisStore, RedisStore, type RedisClientLike, type RedisStoreOptions, type RedisSubscriberLike } from "./stores/redis-store.ts";
 export { tieredStore, TieredStore, type TieredStoreOptions } from "./stores/tiered-store.ts";
-export type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./stores/store.ts";
+export type { Abandonment, CacheStore, FillRequest, LookupProgress, LookupRequest, LookupResult, WriteThroughRequest } from "./stores/store.ts";

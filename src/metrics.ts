@@ -24,16 +24,20 @@ export interface CacheStats {
   errors: number;
   /** Invalidations some subscriber did not confirm within the tiered store's `deliveryWaitMs` (also in `errors`). */
   unconfirmedDeliveries: number;
+  /** Times the store's circuit breaker opened (`circuitBreaker`). */
+  circuitOpenings: number;
+  /** True while the circuit is open: reads and writes skip the store until a probe answers. */
+  circuitOpen: boolean;
   byModel: Record<string, { hits: number; misses: number }>;
   /** The change feed's state, lag and work, when `changeFeed` is set. */
   changeFeed?: ChangeFeedStats;
 }
 
-type Counter = Exclude<keyof CacheStats, "byModel" | "changeFeed">;
+type Counter = Exclude<keyof CacheStats, "byModel" | "changeFeed" | "circuitOpen">;
 
 /** Mutable counters behind `stats()`; `stats()` returns a copy. */
 export class Metrics {
-  private readonly counts: Omit<CacheStats, "byModel" | "changeFeed"> = {
+  private readonly counts: Omit<CacheStats, "byModel" | "changeFeed" | "circuitOpen"> = {
     hits: 0,
     misses: 0,
     stale: 0,
@@ -45,7 +49,10 @@ export class Metrics {
     invalidations: 0,
     errors: 0,
     unconfirmedDeliveries: 0,
+    circuitOpenings: 0,
   };
+  /** Reads the breaker's state for snapshots (set once the store is built). */
+  circuitOpen: () => boolean = () => false;
   private readonly byModel = new Map<string, { hits: number; misses: number }>();
 
   count(counter: Counter, by = 1): void {
@@ -67,7 +74,7 @@ export class Metrics {
   snapshot(): CacheStats {
     const byModel: CacheStats["byModel"] = {};
     for (const [model, counts] of this.byModel) byModel[model] = { ...counts };
-    return { ...this.counts, byModel };
+    return { ...this.counts, circuitOpen: this.circuitOpen(), byModel };
   }
 
   reset(): void {

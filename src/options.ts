@@ -108,6 +108,14 @@ export interface CachePluginOptions<M extends string = string> extends Omit<Mode
    * A fresh hit triggers one background refresh with probability e^(−timeLeft / (β · loadTime)). @default 1
    */
   earlyRefresh?: number;
+  /**
+   * The store's circuit breaker (stores that can fail, i.e. Redis): after `threshold` consecutive failures or
+   * timeouts, reads and writes skip the store at once (writes record their invalidations as pending) while it is
+   * probed every `probeMs` milliseconds; the first answer closes it and applies what is pending. `false`: no
+   * breaker (every call waits for `timeoutMs`). State in `$cache.stats()` (`circuitOpen`, `circuitOpenings`).
+   * @default { threshold: 3, probeMs: 100 }
+   */
+  circuitBreaker?: { threshold?: number; probeMs?: number } | false;
   /** Receives store failures, which never fail a query. @default one console warning per burst */
   onError?: (error: CacheError, context: CacheErrorContext) => void;
   /**
@@ -141,6 +149,7 @@ export interface ResolvedOptions {
   leaseMs: number;
   leaseWaitMs: number;
   earlyRefresh: number;
+  circuitBreaker: { threshold: number; probeMs: number } | false;
   onError: ((error: CacheError, context: CacheErrorContext) => void) | undefined;
   changeFeed: ChangeFeed | undefined;
   defaultPolicy: ResolvedPolicy;
@@ -169,6 +178,7 @@ const OPTION_KEYS = [
   "leaseMs",
   "leaseWaitMs",
   "earlyRefresh",
+  "circuitBreaker",
   "onError",
   "changeFeed",
   "enabled",
@@ -224,6 +234,7 @@ export function resolveOptions<M extends string>(options: CachePluginOptions<M> 
     leaseMs: nonNegative(options.leaseMs, "leaseMs", DEFAULTS.leaseMs),
     leaseWaitMs: nonNegative(options.leaseWaitMs, "leaseWaitMs", DEFAULTS.leaseWaitMs),
     earlyRefresh: nonNegative(options.earlyRefresh, "earlyRefresh", DEFAULTS.earlyRefresh),
+    circuitBreaker: resolveBreaker(options.circuitBreaker),
     onError: options.onError,
     changeFeed: options.changeFeed,
     defaultPolicy,
@@ -232,6 +243,18 @@ export function resolveOptions<M extends string>(options: CachePluginOptions<M> 
     namespace: optionalFunction(options.namespace, "namespace"),
     models,
   };
+}
+
+function resolveBreaker(breaker: CachePluginOptions["circuitBreaker"]): ResolvedOptions["circuitBreaker"] {
+  if (breaker === false) return false;
+  if (breaker === undefined) return { ...DEFAULTS.circuitBreaker };
+  if (!isPlainObject(breaker)) throw new CacheConfigError("circuitBreaker", `must be an object ({ threshold, probeMs }) or false, received: ${describe(breaker)}`);
+  rejectUnknownKeys(breaker, ["threshold", "probeMs"], "circuitBreaker");
+  const threshold = breaker.threshold ?? DEFAULTS.circuitBreaker.threshold;
+  if (!Number.isInteger(threshold) || threshold < 1) {
+    throw new CacheConfigError("circuitBreaker.threshold", `must be a positive integer number of consecutive failures, received: ${describe(breaker.threshold)}`);
+  }
+  return { threshold, probeMs: positive(breaker.probeMs, "circuitBreaker.probeMs", DEFAULTS.circuitBreaker.probeMs) };
 }
 
 function resolvePolicy(policy: unknown, field: string, defaults: ResolvedPolicy): ResolvedPolicy {

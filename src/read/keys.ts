@@ -1,12 +1,14 @@
 import { CacheConfigError } from "../errors.ts";
 import { canonical, digest } from "../stamps/canonical.ts";
+import { slotTag } from "../stamps/names.ts";
 import { describe } from "../validate.ts";
 
 /**
- * Entry keys: `{prefix}:e:<Model>:<operation>:<args>`, the args' canonical text when it is short and readable, its
- * digest otherwise; under a namespace (`namespace` option) `{prefix}:e:<Model>:<operation>:@<namespace>:<args>`, the
- * namespace percent-encoded (so it holds no ':') or digested when long. Stamps are never namespaced. Every key of a namespace starts with the `{prefix}` hash tag so that they share one Redis
- * Cluster slot, which lets one script read an entry and the stamps it depends on (stamp keys: stamps/names.ts).
+ * Entry keys: `<prefix>:{<tag>}:e:<Model>:<operation>:<args>`, the args' canonical text when it is short and
+ * readable, its digest otherwise; under a namespace (`namespace` option) `…:e:<Model>:<operation>:@<namespace>:<args>`,
+ * the namespace percent-encoded (so it holds no ':') or digested when long. Stamps are never namespaced. The tag
+ * (stamps/names.ts `slotTag`) is a digest of the rest, so on Redis Cluster entries spread over the slots, each with
+ * its lease and loose entry beside it (docs/cluster.md).
  */
 
 /** Canonical args short enough to stay readable are used as they are; longer ones are digested. */
@@ -23,7 +25,8 @@ export function entryKey(prefix: string, model: string, operation: string, args:
 /** The key of a cached read whose args' canonical text is already known. */
 export function entryKeyOf(prefix: string, model: string, operation: string, text: string, namespace?: string): string {
   const id = text.length <= MAX_RAW_ARGS ? `=${text}` : `#${digest(text)}`;
-  return `{${prefix}}:e:${model}:${operation}:${namespace === undefined ? "" : namespaceSegment(namespace)}${id}`;
+  const name = `${model}:${operation}:${namespace === undefined ? "" : namespaceSegment(namespace)}${id}`;
+  return `${prefix}:{${slotTag(name)}}:e:${name}`;
 }
 
 /** `@<namespace>:`, which no args id (`=` or `#` first) or canonical args text can start like, and bounded in length. */
@@ -42,7 +45,7 @@ export function looseKey(key: string): string {
 
 /** The model an entry key is for (for error reports). */
 export function modelOfKey(key: string): string | undefined {
-  // The model follows the first `}:e:`; the prefix may hold ':' and a second `{…}` (schema/client-check.ts).
+  // The model follows the first `}:e:` (the tag's end); the prefix may hold ':' but never a brace.
   return /\}:e:([^:]+):/.exec(key)?.[1];
 }
 

@@ -72,7 +72,9 @@ export class ReadThrough {
     private readonly options: ReadThroughOptions,
   ) {
     const { maxBatch, maxMemoEntries, maxCopiedChars, maxCopiedTotalChars, leasePollFirstMs, leasePollMaxMs } = DEFAULTS.limits;
-    this.loader = new DataLoader(async (requests) => (await this.store.lookup(requests, modelsOf(requests))) ?? requests.map(() => undefined), {
+    // Each load settles with its own answer: DataLoader resolves a load with its element, adopting a promise, so a
+    // hit of the batch's first round trip goes on while the batch's misses take their further steps.
+    this.loader = new DataLoader(async (requests) => this.store.lookupEach(requests, modelsOf(requests)) as unknown as (LookupResult | undefined)[], {
       cache: false,
       maxBatchSize: maxBatch,
     });
@@ -124,16 +126,14 @@ export class ReadThrough {
 
   /** Looks up through the batch loader; on failure, frees the lease the lookup may still take. */
   private async lookup(plan: ReadPlan, request: LookupRequest): Promise<LookupResult | undefined> {
-    const found = plan.policy.batch ? await this.loader.load(request) : (await this.store.lookup([request], plan.model))?.[0];
+    const found = plan.policy.batch ? await this.loader.load(request) : (await this.store.lookup([request], plan.model))[0];
     if (found === undefined) this.leases.release(plan.key, request.lease?.token);
     return found;
   }
 
   /** Looks up a spelling-sensitive lookup's exact and loose entries in one round trip. */
   private async lookupBoth(plan: ReadPlan, request: LookupRequest, loose: LookupRequest): Promise<(LookupResult | undefined)[]> {
-    const found = plan.policy.batch
-      ? await Promise.all([this.loader.load(request), this.loader.load(loose)])
-      : ((await this.store.lookup([request, loose], plan.model)) ?? [undefined, undefined]);
+    const found = plan.policy.batch ? await Promise.all([this.loader.load(request), this.loader.load(loose)]) : await this.store.lookup([request, loose], plan.model);
     if (found[0] === undefined) this.leases.release(plan.key, request.lease?.token);
     return found;
   }

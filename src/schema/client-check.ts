@@ -41,10 +41,8 @@ export function fingerprintMismatch(schema: CacheSchema, client: string | undefi
 
 /**
  * The key prefix for one schema, so entries and stamps written under another data model never share a key with
- * this one. Every key builder writes `{<prefix>}:…`; this value makes that `{pc}:{<fingerprint>}:…`, which keeps the
- * Redis Cluster hash tag (the first `{…}`) at the user's prefix, so a namespace stays in one slot with the tiered
- * store's `{<prefix>}:invalidate` channel.
+ * this one: `<prefix>:<fingerprint>`, which every key begins with (each key's own hash tag follows it).
  */
 export function namespacedPrefix(prefix: string, fingerprint: string | undefined): string {
-  return fingerprint === undefined ? prefix : `${prefix}}:{${fingerprint}`;
+  return fingerprint === undefined ? prefix : `${prefix}:${fingerprint}`;
 }

@@ -16,7 +16,22 @@ export const modelStamp = (model: string): string => `m:${model}`;
 export const uniquesStamp = (model: string): string => `u:${model}`;
 export const tagStamp = (tag: string): string => `t:${tag}`;
 
-/** The store key of a stamp: `{prefix}:s:<stamp>`, in the namespace's hash slot like its entries. */
+/** The store key of a stamp: `<prefix>:{<tag>}:s:<stamp>`, its hash tag its own (see `slotTag`). */
 export function stampKey(prefix: string, stamp: string): string {
-  return `{${prefix}}:s:${stamp}`;
+  return `${prefix}:{${slotTag(stamp)}}:s:${stamp}`;
+}
+
+/**
+ * The hash tag of a key (Redis Cluster places a key by its first `{…}`): a 32-bit FNV-1a digest of what the key
+ * names, in base 36, so keys spread evenly over the slots whatever braces user data (args, tags) holds, and a key
+ * and its companions (an entry's lease, its loose entry) share a slot by sharing the tag. The prefix never holds a
+ * brace (options.ts), so the tag is always the key's first. On one Redis node tags mean nothing.
+ */
+export function slotTag(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(36);
 }

@@ -60,7 +60,8 @@ export class CircuitBreaker {
   private async probe(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("probe timed out")), this.options.probeTimeoutMs);
+      // After the event loop has read waiting I/O: an answer that arrived in time is not lost to a late timer.
+      timer = setTimeout(() => setImmediate(() => reject(new Error("probe timed out"))), this.options.probeTimeoutMs);
     });
     try {
       await Promise.race([this.options.probe(), late]);

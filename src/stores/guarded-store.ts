@@ -1,4 +1,5 @@
 import { CacheError, CacheStoreError, messageOf, type CacheOperation, type ErrorReporter } from "../errors.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { channels } from "../observe/channels.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
@@ -12,11 +13,15 @@ export class GuardedStore {
     readonly store: CacheStore,
     private readonly timeoutMs: number,
     private readonly report: ErrorReporter,
+    /** `false`: no breaker. @default DEFAULTS.circuitBreaker */
+    breaker: { threshold: number; probeMs: number } | false = DEFAULTS.circuitBreaker,
   ) {
     store.reportTo?.((error, context) => report(error, context));
     const ping = store.ping?.bind(store);
-    if (ping) {
+    if (ping && breaker !== false) {
       this.breaker = new CircuitBreaker({
+        threshold: breaker.threshold,
+        probeMs: breaker.probeMs,
         probe: ping,
         probeTimeoutMs: timeoutMs,
         opened: (failures) => {
@@ -35,6 +40,11 @@ export class GuardedStore {
   /** Opens after consecutive failures so that calls skip a dead store at once (stores with `ping` only). */
   private readonly breaker: CircuitBreaker | undefined;
 
+  /** True while the breaker skips the store. */
+  get circuitOpen(): boolean {
+    return this.breaker?.isOpen ?? false;
+  }
+
   /** Calls `listener` each time the store answers again after the breaker opened. */
   onRecovered(listener: () => void): void {
     this.breaker?.onClosed(listener);
@@ -51,9 +61,55 @@ export class GuardedStore {
     }
   }
 
-  /** One round trip for many lookups; `undefined` on failure. */
-  async lookup(requests: readonly LookupRequest[], model: string): Promise<LookupResult[] | undefined> {
-    return this.attempt("lookup", (signal) => this.store.lookup(requests, signal), undefined, model, requests.length === 1 ? requests[0]!.key : undefined);
+  /** Many lookups at once; an answer is `undefined` where the store failed or timed out before giving it. */
+  async lookup(requests: readonly LookupRequest[], model: string): Promise<(LookupResult | undefined)[]> {
+    return Promise.all(this.lookupEach(requests, model));
+  }
+
+  /**
+   * Many lookups at once, each answer settling as soon as the store knows it: a hit of the first round trip does
+   * not wait for the round trips other requests' misses take (LookupProgress). Each round trip gets `timeoutMs`; an
+   * answer still missing when one fails or is late is `undefined`, never a rejection.
+   */
+  lookupEach(requests: readonly LookupRequest[], model: string): Promise<LookupResult | undefined>[] {
+    if (this.breaker?.isOpen) return requests.map(() => Promise.resolve(undefined));
+    const settle: ((result: LookupResult | undefined) => void)[] = [];
+    const answers = requests.map(() => new Promise<LookupResult | undefined>((resolve) => settle.push(resolve)));
+    let cancel = () => {};
+    let late: (error: Error) => void = () => {};
+    const progress = {
+      aborted: false,
+      answered: (index: number, result: LookupResult) => settle[index]?.(result),
+      nextStep: () => {
+        cancel();
+        cancel = deadline(this.timeoutMs, () => {
+          progress.aborted = true;
+          late(new CacheStoreError("STORE_TIMEOUT", "lookup", `${this.store.name} store did not answer lookup within ${this.timeoutMs} ms (one round trip)`));
+        });
+      },
+    };
+    const timedOut = new Promise<never>((_, reject) => (late = reject));
+    progress.nextStep();
+    // A store that throws synchronously fails like one that rejects.
+    const looking = new Promise<LookupResult[]>((resolve) => resolve(this.store.lookup(requests, progress)));
+    Promise.race([looking, timedOut])
+      .then(
+        (results) => {
+          this.breaker?.succeeded();
+          results.forEach((result, i) => settle[i]!(result));
+        },
+        (error) => {
+          progress.aborted = true;
+          this.breaker?.failed();
+          this.report(asStoreError(error, "lookup"), { operation: "lookup", model, ...(requests.length === 1 && { key: requests[0]!.key }) });
+        },
+      )
+      .finally(() => {
+        cancel();
+        // Answers given along the way stay; the rest fall back to the database.
+        for (const resolve of settle) resolve(undefined);
+      });
+    return answers;
   }
 
   /** Whether each entry was stored (all false on failure); one round trip where the store can batch fills. */
@@ -88,17 +144,17 @@ export class GuardedStore {
 
   /** `extraMs`: time the operation may take by design on top of the store's answer (a tiered store's confirmations). */
   private async attempt<T, F>(operation: CacheOperation, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string, extraMs = 0): Promise<T | F> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = () => {};
     // Set when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say,
     // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
     const abandoned = { aborted: false };
     if (this.breaker?.isOpen) return fallback;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        cancel = deadline(this.timeoutMs + extraMs, () => {
           abandoned.aborted = true;
           reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs + extraMs} ms`));
-        }, this.timeoutMs + extraMs);
+        });
       });
       const result = await Promise.race([call(abandoned), timeout]);
       this.breaker?.succeeded();
@@ -108,9 +164,29 @@ export class GuardedStore {
       this.report(asStoreError(error, operation), { operation, ...(model && { model }), ...(key && { key }) });
       return fallback;
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
   }
+}
+
+/**
+ * Calls `fire` once `ms` have passed, but only after the event loop has read the I/O waiting by then: after a busy
+ * stretch Node runs expired timers before it reads sockets, and an answer that arrived in time must not lose to its
+ * own deadline because the process was late to read it. Returns a function that cancels it.
+ */
+function deadline(ms: number, fire: () => void): () => void {
+  let cancelled = false;
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (!cancelled) fire();
+      }),
+    ms,
+  );
+  return () => {
+    cancelled = true;
+    clearTimeout(timer);
+  };
 }
 
 /** What a store threw, as the plugin reports it: its own errors as they are, anything else as `STORE_ERROR`. */

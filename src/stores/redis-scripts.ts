@@ -204,3 +204,96 @@ if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `;
+
+/*
+ * Redis Cluster (redis-cluster.ts). Keys spread over the slots, so no script there spans an entry and its stamps:
+ * each script below touches one key, or an entry and its lease (which share the entry's hash tag). What makes that
+ * safe is the fence rule itself: an entry stores the stamp tokens it was filled under, every hit compares them with
+ * the stamps' current tokens, and tokens are never reused, so an entry filled after a write moved one of its stamps
+ * can never be served.
+ */
+
+/**
+ * Reads a stamp, creating it with the given token when missing (a single-key SET NX that also returns the value).
+ * KEYS: the stamp.
+ * ARGV: token for a new stamp, its lifetime (ms).
+ * Returns the stamp's value.
+ */
+export const STAMP = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+`;
+
+/**
+ * Reads a stamp and makes it live at least as long as an entry being filled under it (stamps must outlive their
+ * entries, or the entries turn into misses early).
+ * KEYS: the stamp.
+ * ARGV: the entry's lifetime (ms).
+ * Returns the stamp's value, or false when it is missing.
+ */
+export const HOLD_STAMP = `
+local v = redis.call('GET', KEYS[1])
+if v then
+  local p = redis.call('PTTL', KEYS[1])
+  if p >= 0 and p < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+end
+return v
+`;
+
+/**
+ * A write-through's check of one stamp read before its database write: if the stamp still has that value, moves it
+ * to the writer's own new token (or, with no new token, leaves it), else deletes it (the write still moves it).
+ * KEYS: the stamp.
+ * ARGV: the value read before, the new token ("" to only check), lifetime (ms) of the new token.
+ * Returns 1 if the stamp had the value read before, else 0.
+ */
+export const SWAP_STAMP = `
+local held = redis.call('GET', KEYS[1]) == ARGV[1]
+if ARGV[2] == '' then return held and 1 or 0 end
+if held then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
+redis.call('DEL', KEYS[1])
+return 0
+`;
+
+/**
+ * A lookup's lease on Cluster: returns the entry if it was filled under the fence, and where it is missing or stale
+ * takes the key's lease (SET NX PX).
+ * KEYS: the entry, its lease.
+ * ARGV: the fence ("" when a stamp was just created: no entry can be filled under it yet), now (ms), lease time
+ * (ms), lease token.
+ * Returns { the entry ("" if absent or filled under other stamps), "+" taken or "-" held by another caller }.
+ */
+export const ENTRY_LEASE = `
+local e = false
+if ARGV[1] ~= '' then
+  e = redis.call('GET', KEYS[1])
+  if e and string.sub(e, 1, #ARGV[1] + 1) ~= ARGV[1] .. '\\n' then e = false end
+end
+if e and tonumber(string.match(e, '^[^\\n]*\\n(%d+)')) > tonumber(ARGV[2]) then return { e, '' } end
+if redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', ARGV[3]) then return { e or '', '+' } end
+return { e or '', '-' }
+`;
+
+/**
+ * A fill on Cluster: stores the entry (its stamps are checked beside it, not atomically: see above) and releases
+ * the lease its lookup took, if the caller still holds it.
+ * KEYS: the entry, its lease.
+ * ARGV: the entry as stored, lifetime (ms), lease token ("" for none).
+ */
+export const SET_ENTRY = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+`;
+
+/**
+ * Deletes an entry a refused fill stored, unless another fill replaced it since.
+ * KEYS: the entry.
+ * ARGV: the entry as that fill stored it.
+ */
+export const DROP_ENTRY = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { CacheConfigError, CacheStoreError, type CacheOperation } from "../errors.ts";
 import { storeOptions } from "../validate.ts";
+import { ClusterPath } from "./redis-cluster.ts";
 import { BUMP_AND_PUBLISH, FILL, HEARTBEAT, HOLD_LEASE, LOOKUP, PUBLISH, RELEASE, WRITE_THROUGH } from "./redis-scripts.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type Abandonment } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type WriteThroughRequest, type LookupProgress } from "./store.ts";
 
 /**
  * The parts of an ioredis client (`Redis` or `Cluster`, ioredis 5 or 6) the store uses; typed structurally so the
@@ -14,6 +15,8 @@ export interface RedisClientLike {
   eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
   mget(...keys: string[]): Promise<(string | null)[]>;
+  /** Used on Cluster, where keys spread over the slots and an MGET may not span them. */
+  get?(key: string): Promise<string | null>;
   ping?(): Promise<unknown>;
   /** Used by the tiered store to acknowledge invalidations. */
   publish?(channel: string, message: string): Promise<number>;
@@ -45,10 +48,11 @@ export interface RedisStoreOptions {
 }
 
 /**
- * A store in Redis, shared by every process using the same prefix. A batch of lookups is one MGET (one round
- * trip) when they hit, plus one script call for those that miss; a fill is one script call; a bump is one DEL. All
- * of a namespace's keys carry the `{prefix}` hash tag, so each script's keys live in one slot and the store also
- * runs on Redis Cluster. The scripts and the entry format are in redis-scripts.ts.
+ * A store in Redis, shared by every process using the same prefix. On one Redis node, a batch of lookups is one
+ * MGET (one round trip) when they hit, plus one script call for those that miss; a fill is one script call; a bump
+ * is one DEL. On Redis Cluster every key carries its own hash tag, so keys spread over the slots, and each step
+ * sends its keys' commands to their nodes at once (redis-cluster.ts; one parallel round trip per node). The
+ * scripts and the entry format are in redis-scripts.ts.
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options);
@@ -69,7 +73,27 @@ export class RedisStore implements CacheStore {
     this.client = client;
     this.keyPrefix = client.options?.keyPrefix ?? "";
     this.publishCommand = client.isCluster === true ? "SPUBLISH" : "PUBLISH";
+    if (client.isCluster === true) {
+      const get = client.get?.bind(client);
+      if (get === undefined) throw new CacheConfigError("redisStore.client", "must be an ioredis Cluster client (new Cluster(nodes)) with get()");
+      this.cluster = new ClusterPath({
+        get: (key) => {
+          this.ensureReady("lookup");
+          return get(key);
+        },
+        del: (key) => client.del(key),
+        run: (operation, script, keys, args) => this.run(operation, script, keys, args),
+        publish: (channel, message, slotKey) => this.publish(channel, message, slotKey),
+        nextToken: this.nextToken,
+        leaseKey,
+        parseEntry,
+        entryText,
+      });
+    }
   }
+
+  /** Cluster: how each operation runs without spanning slots; undefined on one node. */
+  private readonly cluster: ClusterPath | undefined;
 
   /**
    * PUBLISH, or on Cluster SPUBLISH (Redis 7 sharded pub/sub): a classic PUBLISH there reaches every node's
@@ -84,8 +108,9 @@ export class RedisStore implements CacheStore {
    * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
    * rest go through the LOOKUP script (redis-scripts.ts) in a second round trip.
    */
-  async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]> {
     this.ensureReady("lookup");
+    if (this.cluster) return this.cluster.lookup(requests, signal);
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
     // Peeking at a lease (ms 0) is answered here; taking one needs the script.
     const peeks = requests.flatMap((request, i) => (request.lease?.ms === 0 ? [i] : []));
@@ -111,6 +136,7 @@ export class RedisStore implements CacheStore {
       results[i] = found;
     });
     if (rest.length === 0) return results;
+    answerEarly(results, signal);
     if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
     const keys: string[] = [];
     const args: (string | number)[] = [this.nextToken(), now, rest.length];
@@ -137,6 +163,10 @@ export class RedisStore implements CacheStore {
 
   /** Stores many entries in one script call (one round trip), each under its own fence. */
   async fillMany(requests: readonly FillRequest[]): Promise<boolean[]> {
+    if (this.cluster) {
+      this.ensureReady("fill");
+      return this.cluster.fillMany(requests);
+    }
     const now = Date.now();
     const keys: string[] = [];
     const args: (string | number)[] = [];
@@ -160,6 +190,7 @@ export class RedisStore implements CacheStore {
   async bump(stamps: readonly string[]): Promise<void> {
     if (stamps.length === 0) return;
     this.ensureReady("bump");
+    if (this.cluster) return this.cluster.bump(stamps);
     await this.client.del(...stamps);
   }
 
@@ -169,6 +200,10 @@ export class RedisStore implements CacheStore {
 
   /** `writeThrough`, also publishing like `bumpAndPublish`; `receivers` is how many subscribers got the message. */
   async writeThroughAndPublish(request: WriteThroughRequest, channel: string, id: string): Promise<{ stored: boolean; receivers: number }> {
+    if (this.cluster) {
+      this.ensureReady("invalidate");
+      return this.cluster.writeThroughAndPublish(request, channel, id);
+    }
     const { unchangedSince } = request;
     const keys = [...unchangedSince.stamps, ...request.bump];
     const args: (string | number)[] = [
@@ -197,6 +232,10 @@ export class RedisStore implements CacheStore {
    */
   async bumpAndPublish(stamps: readonly string[], channel: string, id: string): Promise<number> {
     if (stamps.length === 0) return 0;
+    if (this.cluster) {
+      this.ensureReady("bump");
+      return this.cluster.bumpAndPublish(stamps, channel, id);
+    }
     return Number(await this.run("bump", BUMP_AND_PUBLISH, [...stamps], [channel, id, this.keyPrefix.length, this.publishCommand]));
   }
 
@@ -248,9 +287,20 @@ export class RedisStore implements CacheStore {
   }
 }
 
-/** The lease key of an entry key: same `{prefix}` hash tag, so the scripts keep it in the entry's slot. */
+/** Hands the answers known so far to the caller, which then starts timing the lookup's next round trip. */
+function answerEarly(results: readonly (LookupResult | undefined)[], signal: LookupProgress | undefined): void {
+  if (signal?.answered) results.forEach((result, i) => result && signal.answered!(i, result));
+  signal?.nextStep?.();
+}
+
+/** The lease key of an entry key: same hash tag (the first `{…}`, read/keys.ts), so it lives in the entry's slot. */
 function leaseKey(key: string): string {
   return key.replace("}:e:", "}:l:");
+}
+
+/** An entry as the scripts store it (redis-scripts.ts). */
+function entryText(fence: string, freshUntil: number, expiresAt: number, loadMs: number, value: string): string {
+  return `${fence}\n${freshUntil}\n${expiresAt}\n${loadMs}\n${value}`;
 }
 
 function parseEntry(fence: string, entry: string, now: number): LookupResult {

@@ -86,16 +86,29 @@ export interface Abandonment {
   readonly aborted: boolean;
 }
 
+/**
+ * What the caller of a lookup with several round trips hears along the way (both optional): answers known after an
+ * early step, so that a hit never waits for another request's miss steps, and the start of each further round trip,
+ * so that the caller's timeout applies per step, not to the sum.
+ */
+export interface LookupProgress extends Abandonment {
+  /** Request `index` is answered (a hit of the first round trip); the lookup's result repeats it. */
+  answered?(index: number, result: LookupResult): void;
+  /** The store starts another round trip: the caller's per-step timeout starts over. */
+  nextStep?(): void;
+}
+
 export interface CacheStore {
   /** A short name for errors and stats (`memory`, `redis`). */
   readonly name: string;
   /** How long `bump` and `writeThrough` may wait by design beyond the store's answer (confirmations), in ms. */
   readonly confirmWaitMs?: number;
   /**
-   * Looks up many entries in one round trip. `signal` aborts when the caller has stopped waiting (timeout): a
-   * store with several steps should not start the next one, which may take leases nobody would release.
+   * Looks up many entries, in as few round trips as it can. `signal` aborts when the caller has stopped waiting
+   * (timeout): a store with several steps should not start the next one, which may take leases nobody would
+   * release. A store with several steps tells `signal` what its first one answered and when the next one starts.
    */
-  lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]>;
+  lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]>;
   /** Synchronous lookup, for in-process tiers: `undefined` when it cannot answer without `lookup`. */
   lookupNow?(request: LookupRequest): LookupResult | undefined;
   /** Stores an entry if its fence is still current; resolves to whether it was stored. */

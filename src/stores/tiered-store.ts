@@ -5,7 +5,7 @@ import { channels } from "../observe/channels.ts";
 import { EntryTable } from "./entry-table.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import type { RedisClientLike, RedisStore, RedisSubscriberLike } from "./redis-store.ts";
-import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type StoreReport, type WriteThroughRequest, type Abandonment } from "./store.ts";
+import { tokenSource, type CacheStore, type FillRequest, type LookupRequest, type LookupResult, type StoreReport, type WriteThroughRequest, type LookupProgress } from "./store.ts";
 
 export interface TieredStoreOptions {
   /**
@@ -146,7 +146,10 @@ export class TieredStore implements CacheStore {
     this.generationKey = `${this.channel}:generation`;
     this.sharded = l2.client.isCluster === true;
     if (this.sharded && !/\{[^}]+\}/.test(this.channel)) {
-      throw new CacheConfigError("tieredStore.channel", `on Redis Cluster must carry the namespace's hash tag, as the keys do: "{<prefix>}:invalidate"; received: ${this.channel}`);
+      throw new CacheConfigError(
+        "tieredStore.channel",
+        `on Redis Cluster must carry a hash tag, e.g. "{<prefix>}:invalidate", so that its acknowledgement channels and generation key share its slot; received: ${this.channel}`,
+      );
     }
     if (this.sharded) this.connectToShard();
     else this.subscribe(l2.client.duplicate());
@@ -174,7 +177,7 @@ export class TieredStore implements CacheStore {
     return { fence: entry.fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
   }
 
-  async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
+  async lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]> {
     const results: LookupResult[] = new Array(requests.length);
     const remote: number[] = [];
     requests.forEach((request, i) => {
@@ -186,7 +189,15 @@ export class TieredStore implements CacheStore {
     const sentAt = this.sequence;
     const generation = this.generation;
     const asked = remote.map((i) => requests[i]!);
-    const answers = await this.l2.lookup(asked, signal);
+    // Redis's early answers go on to the caller at once (unlearned: the loop below learns every answer once).
+    const progress: LookupProgress | undefined = signal && {
+      get aborted() {
+        return signal.aborted;
+      },
+      answered: (j, result) => signal.answered?.(remote[j]!, result),
+      nextStep: () => signal.nextStep?.(),
+    };
+    const answers = await this.l2.lookup(asked, progress);
     remote.forEach((i, j) => {
       results[i] = answers[j]!;
       this.learn(requests[i]!, answers[j]!, sentAt, generation);

@@ -52,7 +52,7 @@ export class WriteThrough {
     }
     const stamps = [EPOCH, uniquesStamp(model), row.stamp].map((stamp) => stampKey(this.prefix, stamp));
     const key = entryKey(this.prefix, model, "findUnique", { where: row.where }, namespace);
-    const [found] = (await this.store.lookup([{ key, stamps, stampLifeMs: policy.ttlMs + policy.swrMs }], model)) ?? [];
+    const [found] = await this.store.lookup([{ key, stamps, stampLifeMs: policy.ttlMs + policy.swrMs }], model);
     return found && { model, policy, stamps, fence: found.fence, namespace };
   }
 

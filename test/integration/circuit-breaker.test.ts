@@ -62,6 +62,26 @@ describe("circuit breaker", () => {
     expect(slow, "only the reads before the circuit opened wait for timeoutMs").toBeLessThanOrEqual(3);
     for (const ms of open) expect(ms).toBeLessThan(timeoutMs / 2);
     expect(reported.filter(({ context }) => context.operation === "circuit")).toHaveLength(1);
+    expect(prisma.$cache.stats()).toMatchObject({ circuitOpen: true, circuitOpenings: 1 });
+    server.resume();
+    await expect.poll(() => prisma.$cache.stats().circuitOpen, { timeout: 5_000, interval: 10 }).toBe(false);
+  });
+
+  it("circuitBreaker: false: every read against a frozen Redis waits for timeoutMs, and nothing opens", async () => {
+    const timeoutMs = 100;
+    const { server, client } = await setup(7142, timeoutMs);
+    const { prisma } = bed.cached({ store: redisStore({ client }), timeoutMs, circuitBreaker: false, onError: () => {} });
+    const user = await bed.base.prisma.user.create({ data: { email: `no-breaker-${Date.now()}@x.test` } });
+    server.pause();
+    cleanups.push(() => server.resume());
+    let slow = 0;
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now();
+      expect(await prisma.user.findUnique({ where: { id: user.id } })).toEqual(user);
+      if (performance.now() - started >= timeoutMs) slow++;
+    }
+    expect(slow).toBe(6);
+    expect(prisma.$cache.stats()).toMatchObject({ circuitOpen: false, circuitOpenings: 0 });
   });
 
   it("Redis restarted empty after an outage with a write in it: hits resume within 1 s of Redis answering, never stale", async () => {

@@ -31,7 +31,7 @@ async function readUntil<T>(read: () => Promise<T>, until: () => boolean, what: 
 
 /** The only cached entry under `prefix` (tests that use this give the client a prefix of its own). */
 async function onlyEntryKey(redis: Redis, prefix: string): Promise<string> {
-  const [, keys] = await redis.scan("0", "MATCH", `{${prefix}}:*}:e:*`, "COUNT", 1_000);
+  const [, keys] = await redis.scan("0", "MATCH", `${prefix}:*}:e:*`, "COUNT", 1_000);
   expect(keys, `entries under ${prefix}`).toHaveLength(1);
   return keys[0]!;
 }
@@ -317,7 +317,7 @@ describe("cross-process stampede of one slow uncached key", () => {
     const [holder, waiter] = processesSharing(2, tag, (i) => (i === 0 ? { leaseWaitMs: 2_000 } : { leaseWaitMs: 1 }));
     const first = holder!.prisma.$cache.queryRaw(slowQuery(tag), { tags: [tag] });
     // The holder has the lease once its lease key exists.
-    await waitFor(async () => (await bed.redis!.keys(`{${tag}}:*}:l:*`)).length > 0, "the holder taking the lease", 2_000, 2);
+    await waitFor(async () => (await bed.redis!.keys(`${tag}:*}:l:*`)).length > 0, "the holder taking the lease", 2_000, 2);
     const waited = await Promise.all(Array.from({ length: 5 }, () => waiter!.prisma.$cache.queryRaw(slowQuery(tag), { tags: [tag] })));
     for (const result of waited) expect(result).toEqual(expected(tag));
     expect(await first).toEqual(expected(tag));

@@ -169,7 +169,7 @@ async function entryKeys(redis: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = "0";
   do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", `{${prefix}}:*}:e:*`, "COUNT", 500);
+    const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}:*}:e:*`, "COUNT", 500);
     cursor = next;
     keys.push(...batch);
   } while (cursor !== "0");

@@ -19,6 +19,14 @@ export interface RedisCluster {
   readonly startupNodes: { host: string; port: number }[];
   /** A cluster client; the caller disconnects it. */
   client(options?: ClusterOptions): Cluster;
+  /** The port of the primary that owns `slot` now. */
+  ownerOf(slot: number): Promise<number>;
+  /**
+   * Moves `slot` to the primary on port `to` as `redis-cli --cluster reshard` does, while clients keep using it:
+   * SETSLOT IMPORTING on the target, MIGRATING on the source, MIGRATE its keys in batches, then SETSLOT NODE on
+   * the target, the source and the others. Resolves to how many keys moved.
+   */
+  migrateSlot(slot: number, to: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -40,10 +48,48 @@ export async function startRedisCluster(ports: readonly number[], deadlineMs = 2
     throw error;
   }
   const startupNodes = ports.map((port) => ({ host: "127.0.0.1", port }));
+  const admin = async <T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> => {
+    const redis = new Redis(port, "127.0.0.1", { maxRetriesPerRequest: 1 });
+    redis.on("error", () => {});
+    try {
+      return await use(redis);
+    } finally {
+      redis.disconnect();
+    }
+  };
+  const ownerOf = async (slot: number) => {
+    const ranges = await admin(ports[0]!, (redis) => redis.cluster("SLOTS"));
+    const range = ranges.find(([first, last]) => slot >= first && slot <= last);
+    if (!range) throw new Error(`no node owns slot ${slot}`);
+    return Number(range[2]![1]);
+  };
+  const migrateSlot = async (slot: number, to: number) => {
+    const from = await ownerOf(slot);
+    if (from === to) return 0;
+    const ids = new Map<number, string>();
+    for (const port of ports) ids.set(port, String(await admin(port, (redis) => redis.cluster("MYID"))));
+    let moved = 0;
+    await admin(to, (target) => target.cluster("SETSLOT", slot, "IMPORTING", ids.get(from)!));
+    await admin(from, async (source) => {
+      await source.cluster("SETSLOT", slot, "MIGRATING", ids.get(to)!);
+      for (;;) {
+        const keys = (await source.cluster("GETKEYSINSLOT", slot, 100)) as string[];
+        if (keys.length === 0) break;
+        await source.call("MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...keys);
+        moved += keys.length;
+      }
+    });
+    for (const port of [to, from, ...ports.filter((port) => port !== to && port !== from)]) {
+      await admin(port, (redis) => redis.cluster("SETSLOT", slot, "NODE", ids.get(to)!));
+    }
+    return moved;
+  };
   return {
     nodes,
     startupNodes,
     client: (options = {}) => new Cluster(startupNodes, options),
+    ownerOf,
+    migrateSlot,
     stop,
   };
 }

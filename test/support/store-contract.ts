@@ -7,6 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it as vitestIt } from "vitest";
+import { entryKeyOf } from "../../src/read/keys.ts";
+import { stampKey } from "../../src/stamps/names.ts";
 import type { CacheStore, LookupRequest, LookupResult } from "../../src/stores/store.ts";
 
 export interface ContractSubject {
@@ -37,7 +39,7 @@ async function until(check: () => Promise<boolean>, what: string, ms = 5_000): P
   }
 }
 
-/** `make` gets the namespace the test's keys use (`{namespace}:…`), e.g. for a tiered store's channel on Cluster. */
+/** `make` gets the namespace the test's keys start with (`<namespace>:{tag}:…`), e.g. for a tiered store's channel. */
 export function describeStoreContract(name: string, make: (namespace: string) => Promise<ContractSubject>, options: ContractOptions = {}): void {
   describe(`store contract: ${name}`, () => {
     const it = (title: string, test: () => Promise<void>) => (options.knownGaps?.some((gap) => title.startsWith(gap)) ? vitestIt.fails : vitestIt)(title, test);
@@ -50,12 +52,12 @@ export function describeStoreContract(name: string, make: (namespace: string) =>
       subject = undefined;
     });
 
-    /** A fresh namespace: keys laid out as the plugin lays them out (`{ns}:e:…`, `{ns}:s:…`). */
+    /** A fresh namespace: keys laid out as the plugin lays them out (`ns:{tag}:e:…`, `ns:{tag}:s:…`: spread on Cluster). */
     async function setup() {
       const ns = `contract_${randomBytes(4).toString("hex")}`;
       subject = await make(ns);
-      const entry = (id: string) => `{${ns}}:e:M:findUnique:${id}`;
-      const stamp = (id: string) => `{${ns}}:s:${id}`;
+      const entry = (id: string) => entryKeyOf(ns, "M", "findUnique", id);
+      const stamp = (id: string) => stampKey(ns, id);
       const request = (key: string, stamps: string[], extra: Partial<LookupRequest> = {}): LookupRequest => ({ key, stamps, stampLifeMs: 60_000, ...extra });
       const one = async (req: LookupRequest, store = subject!.store): Promise<LookupResult> => (await store.lookup([req]))[0]!;
       const fill = (req: LookupRequest, fence: string, value: string, extra: { ttlMs?: number; swrMs?: number; lease?: string } = {}, store = subject!.store) =>

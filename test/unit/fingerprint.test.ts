@@ -52,7 +52,7 @@ describe("the client check", () => {
   });
 
   it("namespaces keys by the fingerprint", () => {
-    expect(`{${namespacedPrefix("pc", "abc")}}:s:x`).toBe("{pc}:{abc}:s:x");
+    expect(namespacedPrefix("pc", "abc")).toBe("pc:abc");
     expect(namespacedPrefix("pc", undefined)).toBe("pc");
   });
 });

@@ -43,7 +43,8 @@ function setup(store: CacheStore, timeoutMs = 50) {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers();
+  // setImmediate stays real: a deadline fires only after the event loop has read waiting I/O (guarded-store.ts).
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -57,7 +58,7 @@ describe("GuardedStore timeouts", () => {
     await vi.advanceTimersByTimeAsync(49);
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(await lookup).toBeUndefined();
+    expect(await lookup).toEqual([undefined]);
     expect(reports).toHaveLength(1);
     const error = reports[0]!.error as CacheStoreError;
     expect(error).toBeInstanceOf(CacheStoreError);
@@ -95,10 +96,56 @@ describe("GuardedStore timeouts", () => {
   });
 });
 
+/** A store with two steps: request 0 is a hit of the first, request 1 needs a second that takes `secondMs`. */
+const twoStepStore = (firstMs: number, secondMs: number): CacheStore => ({
+  name: "two-step",
+  lookup: async (_requests, signal) => {
+    await new Promise((resolve) => setTimeout(resolve, firstMs));
+    const hit = { fence: "f", value: "hit", freshForMs: 1000 };
+    signal?.answered?.(0, hit);
+    signal?.nextStep?.();
+    await new Promise((resolve) => setTimeout(resolve, secondMs));
+    if (signal?.aborted) throw new Error("abandoned");
+    return [hit, { fence: "g" }];
+  },
+  fill: async () => true,
+  bump: async () => {},
+  close: async () => {},
+});
+
+describe("GuardedStore steps", () => {
+  it("answers a first-step hit at once, while another request's second step still runs", async () => {
+    const { guard } = setup(twoStepStore(30, 30));
+    const [hit, miss] = guard.lookupEach([LOOKUP, { ...LOOKUP, key: "other" }], "User");
+    let hitAt: number | undefined;
+    void hit!.then(() => (hitAt = Date.now()));
+    const start = Date.now();
+    await vi.advanceTimersByTimeAsync(30);
+    expect(hitAt! - start).toBe(30);
+    expect(await hit).toMatchObject({ value: "hit" });
+    await vi.advanceTimersByTimeAsync(30);
+    expect(await miss).toEqual({ fence: "g" });
+  });
+
+  it("times each step out on its own: two 30 ms steps fit a 50 ms timeout; a late second step loses only its own answers", async () => {
+    const { guard, reports } = setup(twoStepStore(30, 30));
+    const both = guard.lookup([LOOKUP, { ...LOOKUP, key: "other" }], "User");
+    await vi.advanceTimersByTimeAsync(60);
+    expect(await both).toEqual([expect.objectContaining({ value: "hit" }), { fence: "g" }]);
+    expect(reports).toEqual([]);
+
+    const late = setup(twoStepStore(30, 80));
+    const answers = late.guard.lookup([LOOKUP, { ...LOOKUP, key: "other" }], "User");
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await answers).toEqual([expect.objectContaining({ value: "hit" }), undefined]);
+    expect(late.reports.map(({ error }) => (error as CacheStoreError).code)).toEqual(["STORE_TIMEOUT"]);
+  });
+});
+
 describe("GuardedStore errors", () => {
   it.each([false, true])("reports failures with their context and never throws (synchronous throw: %s)", async (synchronous) => {
     const { guard, reports } = setup(failingStore(synchronous));
-    expect(await guard.lookup([LOOKUP, { ...LOOKUP, key: "other" }], "User,Post")).toBeUndefined();
+    expect(await guard.lookup([LOOKUP, { ...LOOKUP, key: "other" }], "User,Post")).toEqual([undefined, undefined]);
     expect(await guard.fill(FILL, "Post")).toBe(false);
     expect(await guard.bump(["{pc}:s:*"])).toBe(false);
     // Wrapped where raised: a store's own failure becomes STORE_ERROR, with the store's error as cause.

@@ -52,7 +52,8 @@ const TX_TIMEOUT_MS = 5_000;
 const K = (stamp: string) => stampKey("pc", stamp);
 
 beforeEach(() => {
-  vi.useFakeTimers();
+  // setImmediate stays real: the store guard's deadline fires only after the event loop read waiting I/O.
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
 });
 afterEach(() => {
   vi.useRealTimers();

@@ -90,14 +90,20 @@ describe("entryKey", () => {
     expect(key(filter(1))).not.toBe(key(filter(2)));
   });
 
-  it("starts with the {prefix} hash tag, then e:Model:operation", () => {
-    expect(entryKey("app-1", "AuditLog", "count", {})).toMatch(/^\{app-1\}:e:AuditLog:count:/);
+  it("starts with the prefix, then its own hash tag, then e:Model:operation", () => {
+    expect(entryKey("app-1", "AuditLog", "count", {})).toMatch(/^app-1:\{[0-9a-z]+\}:e:AuditLog:count:/);
   });
 
   it("keeps short args readable and digests long ones", () => {
-    expect(key({ where: { id: 1 } }, "User", "findUnique")).toBe('{pc}:e:User:findUnique:={"where":{"id":#1}}');
+    expect(key({ where: { id: 1 } }, "User", "findUnique")).toMatch(/^pc:\{[0-9a-z]+\}:e:User:findUnique:=\{"where":\{"id":#1\}\}$/);
     const long = key({ where: { email: "someone.with.a.long.address@example.com" } });
-    expect(long).toMatch(/^\{pc\}:e:User:findMany:#[\w-]{27}$/);
+    expect(long).toMatch(/^pc:\{[0-9a-z]+\}:e:User:findMany:#[\w-]{27}$/);
+  });
+
+  it("gives each key a hash tag of its own, whatever braces the args hold (Redis Cluster spreads them)", () => {
+    const tags = new Set(Array.from({ length: 200 }, (_, id) => /^pc:\{([0-9a-z]+)\}:/.exec(entryKey("pc", "User", "findUnique", { where: { id } }))![1]));
+    expect(tags.size).toBe(200);
+    expect(stampKey("pc", "t:{x}")).toMatch(/^pc:\{[0-9a-z]+\}:s:t:\{x\}$/);
   });
 
   it("keeps its key format stable (a change would orphan every stored entry)", () => {
@@ -111,13 +117,13 @@ describe("entryKey", () => {
       stampKey("pc", "r:User:id=#1"),
     ]).toMatchInlineSnapshot(`
       [
-        "{pc}:e:User:findUnique:={"where":{"id":#1}}",
-        "{pc}:e:Post:findMany:={"take":#10,"where":{"published":t}}",
-        "{pc}:e:Comment:findUnique:={"where":{"id":b5}}",
-        "{pc}:e:Post:count:=u",
-        "{pc}:e:User:findMany:#fwat5gGKZ5HOH2JrPOlSsUphL0M",
-        "{pc}:e:Sample:findFirst:#UBLDUpjD5vKlxAGvzNXjgXYezYM",
-        "{pc}:s:r:User:id=#1",
+        "pc:{sojde9}:e:User:findUnique:={"where":{"id":#1}}",
+        "pc:{1lqnwp8}:e:Post:findMany:={"take":#10,"where":{"published":t}}",
+        "pc:{j4wg4o}:e:Comment:findUnique:={"where":{"id":b5}}",
+        "pc:{1dnnate}:e:Post:count:=u",
+        "pc:{1lqerro}:e:User:findMany:#fwat5gGKZ5HOH2JrPOlSsUphL0M",
+        "pc:{1dbmml4}:e:Sample:findFirst:#UBLDUpjD5vKlxAGvzNXjgXYezYM",
+        "pc:{klwh6w}:s:r:User:id=#1",
       ]
     `);
   });

@@ -3,8 +3,9 @@ import { Metrics } from "../../src/metrics.ts";
 
 describe("Metrics", () => {
   it("starts with every counter at zero", () => {
-    const { byModel, ...counts } = new Metrics().snapshot();
+    const { byModel, circuitOpen, ...counts } = new Metrics().snapshot();
     expect(byModel).toEqual({});
+    expect(circuitOpen).toBe(false);
     expect(counts).toMatchObject({ hits: 0, misses: 0, stale: 0, l1Hits: 0, fills: 0, fillsRefused: 0, oversize: 0, bypasses: 0, invalidations: 0, errors: 0 });
     expect(Object.values(counts).every((count) => count === 0)).toBe(true);
   });

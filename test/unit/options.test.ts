@@ -32,6 +32,7 @@ describe("resolveOptions", () => {
       leaseMs: 2000,
       leaseWaitMs: 1000,
       earlyRefresh: 1,
+      circuitBreaker: { threshold: 3, probeMs: 100 },
       onError: undefined,
       defaultPolicy: { ttlMs: 60_000, swrMs: 0, tags: [] },
       models: {},
@@ -101,6 +102,15 @@ describe("resolveOptions", () => {
     ]) {
       expect(allowed).toContain(option);
     }
+  });
+
+  it("resolves circuitBreaker: its parts default separately, false turns it off, bad values name the field", () => {
+    expect(resolveOptions({ circuitBreaker: { threshold: 5 } }).circuitBreaker).toEqual({ threshold: 5, probeMs: 100 });
+    expect(resolveOptions({ circuitBreaker: false }).circuitBreaker).toBe(false);
+    expect(configError(resolve({ circuitBreaker: { threshold: 0 } })).field).toBe("circuitBreaker.threshold");
+    expect(configError(resolve({ circuitBreaker: { probeMs: -1 } })).field).toBe("circuitBreaker.probeMs");
+    expect(configError(resolve({ circuitBreaker: { tries: 2 } })).field).toBe("circuitBreaker.tries");
+    expect(configError(resolve({ circuitBreaker: true })).field).toBe("circuitBreaker");
   });
 
   it.each([
