@@ -17,7 +17,7 @@ let started = false;
 
 /**
  * `NODE_DEBUG=prisma-cache`: one line per read saying how it was answered and why, e.g.
- * `PRISMA-CACHE 4242: Post.findMany miss key={pc}:e:Post:findMany:={} (stamp m:Post moved)`. Started by the first
+ * `PRISMA-CACHE 4242: Post.findMany miss key=pc:f8f0…:{drnete}:e:Post:findMany:={} (stamp m:Post moved)`. Started by the first
  * cachePlugin() of a process, and only when the section is enabled: otherwise nothing subscribes and reads pay
  * nothing for it.
  */

@@ -52,7 +52,7 @@ describe.each(STORE_KINDS)("withCacheInfo() on the %s store", (kind) => {
 
     const first = await prisma.post.findMany(args).withCacheInfo();
     expect(first.data).toEqual(truth);
-    expect(first.info).toEqual({ status: "miss", layer: null, key: expect.stringContaining(`{${prefix}`), ageMs: 0, ttlMs: 60_000, tags: ["posts"] });
+    expect(first.info).toEqual({ status: "miss", layer: null, key: expect.stringMatching(new RegExp(`^${prefix}:`)), ageMs: 0, ttlMs: 60_000, tags: ["posts"] });
     expect(bed.selects()).toBe(1);
 
     const second = await prisma.post.findMany(args).withCacheInfo();
@@ -271,7 +271,7 @@ describe("debug log (NODE_DEBUG=prisma-cache)", () => {
     const lines: string[] = [];
     const stop = debugReads((line) => lines.push(line));
     cleanups.push(stop);
-    const mine = () => lines.filter((line) => line.includes(`{${prefix}`) || line.includes("bypass"));
+    const mine = () => lines.filter((line) => line.includes(` key=${prefix}:`) || line.includes("bypass"));
 
     await prisma.post.findUnique({ where: { slug: "logged" } });
     await prisma.post.findUnique({ where: { slug: "logged" } });

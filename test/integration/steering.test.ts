@@ -66,7 +66,7 @@ describe.each(STORE_KINDS)("%s store: steering", (kind) => {
       await prisma.$cache.invalidateAll();
       expect(prisma.$cache.stats()).toMatchObject({ hits: 0, misses: 0, fills: 0, invalidations: 0 });
       expect(prisma.$cache.stats().bypasses).toBeGreaterThanOrEqual(4);
-      if (bed.redis) expect(await bed.redis.keys(`{${prefix}*`), "nothing was written to Redis").toEqual([]);
+      if (bed.redis) expect(await bed.redis.keys(`${prefix}*`), "nothing was written to Redis").toEqual([]);
       else expect((store as unknown as { size: number }).size).toBe(0);
     });
 

@@ -62,7 +62,7 @@ export function collectChannels(keep: (on: string, message: unknown) => boolean 
 export function inNamespace(prefix: string): (on: string, message: unknown) => boolean {
   return (_, message) => {
     const { key, prefix: own } = message as { key?: string | null; prefix?: string };
-    if (typeof key === "string") return key.includes(`{${prefix}`);
+    if (typeof key === "string") return key.startsWith(`${prefix}:`);
     if (typeof own === "string") return own.startsWith(prefix);
     return true;
   };
