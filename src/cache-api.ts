@@ -9,6 +9,7 @@ import { tablesInSql, writesData } from "./stamps/raw-sql.ts";
 import { rawReadStamps } from "./stamps/read-stamps.ts";
 import { explicitStamps } from "./stamps/write-stamps.ts";
 import { isPlainObject, rejectUnknownKeys, validTags } from "./validate.ts";
+import type { SystemsApi } from "./systems.ts";
 import type { Invalidator } from "./write/invalidator.ts";
 
 /** What to drop with `$cache.invalidate`. */
@@ -34,8 +35,8 @@ export interface RawCacheStrategy {
   swr?: number;
 }
 
-/** `prisma.$cache`: manual invalidation, cached raw queries and counters. */
-export interface CacheApi {
+/** `prisma.$cache`: manual invalidation, cached raw queries, counters, and the opt-in systems (systems.ts). */
+export interface CacheApi extends SystemsApi {
   /**
    * `$queryRaw` through the cache. Prisma cannot tell what a raw query reads, so raw results are cached only this
    * way: under the tags given (invalidate them when what it reads changes) and the models whose tables the SQL
@@ -60,12 +61,15 @@ export interface CacheApiParts {
   policies: PolicyTable;
   plans: PlanCache;
   reads: ReadThrough;
+  /** The report, warming and write-behind methods. */
+  systems: SystemsApi;
   /** Runs `$queryRaw` on the client below the extension. */
   queryRaw: (query: RawSql) => Promise<unknown>;
 }
 
-export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw }: CacheApiParts): CacheApi {
+export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, systems, queryRaw }: CacheApiParts): CacheApi {
   return {
+    ...systems,
     async queryRaw<T>(query: RawSql, strategy: RawCacheStrategy): Promise<T> {
       if (!query || !Array.isArray(query.strings) || !Array.isArray(query.values)) {
         throw new CacheConfigError("queryRaw(query)", "must be a Prisma.sql`...` query");

@@ -15,6 +15,7 @@ import { graphFromRuntime, graphFromSchema, type ModelGraph, type RuntimeDataMod
 import { DEFAULTS } from "./defaults.ts";
 import { transactionTimeoutOf } from "./transaction-scope.ts";
 import { GuardedStore } from "./stores/guarded-store.ts";
+import { createSystems } from "./systems.ts";
 import { memoryStore } from "./stores/memory-store.ts";
 import { transactionWithInvalidation } from "./write/interactive-transactions.ts";
 import { Invalidator } from "./write/invalidator.ts";
@@ -22,9 +23,9 @@ import { writeHooks } from "./write/write-hooks.ts";
 import { WriteThrough } from "./write/write-through.ts";
 
 /** Extra argument every cached read accepts. */
-export interface CacheReadArgs {
-  /** Per-call cache policy, or `false` to bypass the cache (no lookup, no fill). */
-  cacheStrategy?: CacheStrategy | false;
+export interface CacheReadArgs<Result = unknown, Args = unknown> {
+  /** Per-call cache policy, or `false` to bypass the cache (no lookup, no fill). A `ttl` function receives `Result`. */
+  cacheStrategy?: CacheStrategy<Result, Args> | false;
 }
 
 /** The internals of a Prisma 7 client the plugin reads; all present since Prisma 5. */
@@ -71,6 +72,7 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     const report = createErrorReporter(metrics, resolved.onError);
     const store = new GuardedStore(resolved.store ?? memoryStore(), resolved.timeoutMs, report);
     const serializer = new Serializer();
+    const systems = createSystems({ options: resolved, prefix, graph, store, report });
     const invalidator = new Invalidator(store, prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
     const plans = new PlanCache(graph, prefix, DEFAULTS.limits.maxMemoEntries);
     const reads = new ReadThrough(store, serializer, metrics, report, {
@@ -79,10 +81,12 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       leaseWaitMs: resolved.leaseWaitMs,
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
+      ttl: systems.ttl,
+      observer: systems.observer,
     });
     const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report);
     const read = cachedReads({ graph, policies, plans, reads, metrics });
-    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw: (query) => below.$queryRaw(query) });
+    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, systems: systems.api, queryRaw: (query) => below.$queryRaw(query) });
     const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
@@ -97,47 +101,48 @@ export function cachePlugin(options: CachePluginOptions = {}) {
     if (feed) {
       const stats = $cache.stats;
       $cache.stats = () => ({ ...stats(), changeFeed: feed.stats() });
-      const disconnect = below.$disconnect;
-      Object.assign(clientMethods, {
-        async $disconnect(this: ClientInternals) {
-          await feed.close();
-          return disconnect.call(this);
-        },
-      });
     }
+    // $disconnect stops what this client started: the change feed, the flusher, the hot-read publisher.
+    const disconnect = below.$disconnect;
+    Object.assign(clientMethods, {
+      async $disconnect(this: ClientInternals) {
+        await Promise.all([feed?.close(), systems.close()]);
+        return disconnect.call(this);
+      },
+    });
 
-    return client.$extends({
+    const extended = client.$extends({
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs<Prisma.Result<T, A, "findUnique">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
             return read(this as object, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
           },
           findUniqueOrThrow<T, A>(
             this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs<Prisma.Result<T, A, "findUniqueOrThrow">, A>>,
           ): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
             return read(this as object, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs<Prisma.Result<T, A, "findFirst">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
             return read(this as object, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
           },
           findFirstOrThrow<T, A>(
             this: T,
-            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs<Prisma.Result<T, A, "findFirstOrThrow">, A>>,
           ): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
             return read(this as object, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
           },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
+          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs<Prisma.Result<T, A, "findMany">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
             return read(this as object, "findMany", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">>;
           },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "count">> {
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs<Prisma.Result<T, A, "count">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "count">> {
             return read(this as object, "count", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "count">>;
           },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">> {
+          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs<Prisma.Result<T, A, "aggregate">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">> {
             return read(this as object, "aggregate", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">>;
           },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">> {
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs<Prisma.Result<T, A, "groupBy">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">> {
             return read(this as object, "groupBy", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">>;
           },
         },
@@ -145,6 +150,8 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       query: writeHooks({ graph, invalidator, writeThrough, report }),
       client: clientMethods,
     });
+    systems.start(extended);
+    return extended;
   });
 }
 

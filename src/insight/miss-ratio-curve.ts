@@ -126,13 +126,14 @@ export class MissRatioCurve {
     return this.refs;
   }
 
-  /** Records one access to `key`; `bytes` (its value's size) feeds the byte curve. */
-  record(key: string, bytes = 0): void {
+  /** Records one access to `key`; `bytes` (its value's size) feeds the byte curve; undefined keeps the size last recorded. */
+  record(key: string, size?: number): void {
     this.refs++;
     const hash = hash32(key);
     if (hash >= this.threshold) return;
     const rate = this.samplingRate;
     let entry = this.keys.get(key);
+    const bytes = size ?? entry?.bytes ?? 0;
     if (entry === undefined) {
       this.sampledRefs++;
       this.coldRefs++;

@@ -6,11 +6,13 @@ import type { Metrics } from "../metrics.ts";
 import type { GuardedStore } from "../stores/guarded-store.ts";
 import type { FillRequest, LookupRequest, LookupResult } from "../stores/store.ts";
 import { EarlyRefresh } from "./early-refresh.ts";
+import type { EntryTtl } from "./entry-ttl.ts";
 import { type Flight, Flights, flightId } from "./flights.ts";
 import { HitCopies } from "./hit-copies.ts";
 import { modelOfKey } from "./keys.ts";
 import { Leases } from "./leases.ts";
 import type { ReadPlan } from "./plans.ts";
+import type { ReadObserver } from "./read-observer.ts";
 import type { Serializer } from "./serializer.ts";
 
 /** The method of a `Loader`, under a symbol so it cannot clash with anything else the loader object has. */
@@ -36,6 +38,10 @@ export interface ReadThroughOptions {
   earlyRefresh: number;
   /** Whether reads must skip the cache (a failed invalidation is still being retried). */
   degraded: () => boolean;
+  /** Chooses each fill's TTL (ttl functions, adaptive TTL); without it, the policy's. */
+  ttl?: EntryTtl;
+  /** Told of every hit, miss and load (reports, hot reads); none by default. */
+  observer?: ReadObserver;
 }
 
 /**
@@ -137,6 +143,7 @@ export class ReadThrough {
     const freshForMs = found.freshForMs ?? Infinity;
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale, local);
+    this.options.observer?.hit(plan, source, found.value.length, local);
     if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) this.refresh(plan, found, lease, source);
     else if (lease !== undefined) this.leases.release(plan.key, lease);
     return Promise.resolve(value);
@@ -144,6 +151,7 @@ export class ReadThrough {
 
   private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader, looseFence?: string): Promise<unknown> {
     this.metrics.miss(plan.model);
+    this.options.observer?.miss(plan, source);
     const joined = this.flights.get(flightId(plan.key, found.fence));
     if (joined !== undefined) {
       // This lookup took the lease, but a load in this process already runs: let other processes' waiters go.
@@ -159,6 +167,7 @@ export class ReadThrough {
       this.leases.release(plan.key, lease);
       return;
     }
+    this.options.observer?.refresh(plan);
     this.fly(plan, found, lease, source).catch((error) =>
       this.report(new CacheError("REFRESH_FAILED", `background refresh of ${plan.model}.${plan.operation} failed: ${messageOf(error)}`, { cause: error }), {
         operation: "refresh",
@@ -202,6 +211,7 @@ export class ReadThrough {
       const started = performance.now();
       const result = await source[LOAD]();
       const loadMs = performance.now() - started;
+      this.options.observer?.loaded(plan, loadMs);
       let encoded: string;
       try {
         // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
@@ -218,15 +228,19 @@ export class ReadThrough {
         this.metrics.count("oversize");
         return { result, encoded };
       }
-      const { ttlMs, swrMs } = plan.policy;
+      const exact = plan.spelling === undefined || plan.spelling.storesSpelling(result);
+      if (!exact && looseFence === undefined) return { result, encoded };
+      const swrMs = plan.policy.swrMs;
+      // Chosen once per fill: a ttl function sees each stored result once, never a hit.
+      const ttlMs = this.options.ttl?.of(plan, result, source[ARGS], encoded) ?? plan.policy.ttlMs;
+      if (ttlMs + swrMs <= 0) return { result, encoded };
       let fill: FillRequest;
-      if (plan.spelling === undefined || plan.spelling.storesSpelling(result)) {
+      if (exact) {
         filling = true;
         fill = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
       } else {
-        if (looseFence === undefined) return { result, encoded };
         // The lease stays on the exact key: released below, it lets waiting processes load for themselves.
-        fill = { key: plan.spelling.loose.key, stamps: plan.spelling.loose.stamps, fence: looseFence, value: encoded, ttlMs, swrMs, loadMs };
+        fill = { key: plan.spelling!.loose.key, stamps: plan.spelling!.loose.stamps, fence: looseFence!, value: encoded, ttlMs, swrMs, loadMs };
       }
       const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
       this.metrics.count(stored ? "fills" : "fillsRefused");

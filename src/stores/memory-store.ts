@@ -48,6 +48,11 @@ export class MemoryStore implements CacheStore {
     return this.table.size;
   }
 
+  /** Bytes of entries held (string lengths of keys, values and fences), for `$cache.report()`. */
+  get bytesHeld(): number {
+    return this.table.heldBytes;
+  }
+
   lookupNow(request: LookupRequest): LookupResult {
     const now = Date.now();
     const entry = this.table.get(request.key, now);
