@@ -100,7 +100,7 @@ export function createSystems({ options, prefix, graph, store, report }: Systems
       }
       return { ...result, adaptiveTtl: ttl.stats() };
     },
-    warm(reads, warmOptions = {}) {
+    async warm(reads, warmOptions = {}) {
       if (!Array.isArray(reads) && typeof reads !== "function") throw new CacheConfigError("warm(reads)", `must be an array of reads or a function of the client, received: ${describe(reads)}`);
       if (!isPlainObject(warmOptions)) throw new CacheConfigError("warm(options)", `must be an object { concurrency? }, received: ${describe(warmOptions)}`);
       rejectUnknownKeys(warmOptions, ["concurrency"], "warm(options)");

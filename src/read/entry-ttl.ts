@@ -13,11 +13,18 @@ export class EntryTtl {
 
   constructor(private readonly report: ErrorReporter) {}
 
-  /** The TTL for `result` (encoded as `encoded`) of the read `plan` with `args`. */
-  of(plan: ReadPlan, result: unknown, args: unknown, encoded: string): number {
+  /**
+   * The TTL for `result` (encoded as `encoded`) of the read `plan` with `args`. `replacing`: the fill replaces an
+   * entry that was still stored (a refresh, or one past its swr), which teaches adaptive TTL as an expiry does.
+   */
+  of(plan: ReadPlan, result: unknown, args: unknown, encoded: string, replacing = false): number {
     const policy = plan.policy;
     if (policy.ttlOf !== undefined) return this.fromFunction(plan, result, args);
-    if (policy.adaptive !== undefined) return this.adaptiveOf(plan.model, policy.adaptive).fillNow(plan.key, encoded);
+    if (policy.adaptive !== undefined) {
+      const adaptive = this.adaptiveOf(plan.model, policy.adaptive);
+      // Early refreshes (XFetch, refresh-ahead) come before the expiry the clock would see: they still teach.
+      return replacing ? adaptive.fill(plan.key, encoded, "expired") : adaptive.fillNow(plan.key, encoded);
+    }
     return policy.ttlMs;
   }
 

@@ -197,7 +197,8 @@ export class ReadThrough {
         }
       }
     }
-    return this.loadAndFill(plan, current.fence, lease, source, looseFence);
+    // An entry still there (a refresh, or one past its swr) is being replaced: its refill teaches adaptive TTL.
+    return this.loadAndFill(plan, current.fence, lease, source, looseFence, current.value !== undefined);
   }
 
   /**
@@ -205,7 +206,7 @@ export class ReadThrough {
    * when the row found stores the lookup's own spelling (its row stamp is the one writes advance), else its loose
    * entry under the loose fence (without one, e.g. a refresh of a stale exact hit, nothing is filled).
    */
-  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
+  private async loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string, replacing = false): Promise<Flight> {
     let filling = false;
     try {
       const started = performance.now();
@@ -232,7 +233,7 @@ export class ReadThrough {
       if (!exact && looseFence === undefined) return { result, encoded };
       const swrMs = plan.policy.swrMs;
       // Chosen once per fill: a ttl function sees each stored result once, never a hit.
-      const ttlMs = this.options.ttl?.of(plan, result, source[ARGS], encoded) ?? plan.policy.ttlMs;
+      const ttlMs = this.options.ttl?.of(plan, result, source[ARGS], encoded, replacing) ?? plan.policy.ttlMs;
       if (ttlMs + swrMs <= 0) return { result, encoded };
       let fill: FillRequest;
       if (exact) {
