@@ -115,7 +115,10 @@ export function cachePlugin(options: CachePluginOptions = {}) {
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs<Prisma.Result<T, A, "findUnique">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
+          findUnique<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs<Prisma.Result<T, A, "findUnique">, A>>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">> {
             return read(this as object, "findUnique", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUnique">>;
           },
           findUniqueOrThrow<T, A>(
@@ -124,7 +127,10 @@ export function cachePlugin(options: CachePluginOptions = {}) {
           ): Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">> {
             return read(this as object, "findUniqueOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findUniqueOrThrow">>;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs<Prisma.Result<T, A, "findFirst">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
+          findFirst<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs<Prisma.Result<T, A, "findFirst">, A>>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">> {
             return read(this as object, "findFirst", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirst">>;
           },
           findFirstOrThrow<T, A>(
@@ -133,16 +139,28 @@ export function cachePlugin(options: CachePluginOptions = {}) {
           ): Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">> {
             return read(this as object, "findFirstOrThrow", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findFirstOrThrow">>;
           },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs<Prisma.Result<T, A, "findMany">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
+          findMany<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs<Prisma.Result<T, A, "findMany">, A>>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">> {
             return read(this as object, "findMany", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "findMany">>;
           },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs<Prisma.Result<T, A, "count">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "count">> {
+          count<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs<Prisma.Result<T, A, "count">, A>>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "count">> {
             return read(this as object, "count", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "count">>;
           },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs<Prisma.Result<T, A, "aggregate">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">> {
+          aggregate<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs<Prisma.Result<T, A, "aggregate">, A>>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">> {
             return read(this as object, "aggregate", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "aggregate">>;
           },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs<Prisma.Result<T, A, "groupBy">, A>>): Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">> {
+          groupBy<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs<Prisma.Result<T, A, "groupBy">, A>>,
+          ): Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">> {
             return read(this as object, "groupBy", args) as Prisma.PrismaPromise<Prisma.Result<T, A, "groupBy">>;
           },
         },

@@ -333,7 +333,13 @@ function resolveSystems(options: CachePluginOptions): Systems {
       throw new CacheConfigError("writeBehind.table", `must be a table name of letters, digits and '_', received: ${describe(table)}`);
     }
     if (wb.flush !== undefined && typeof wb.flush !== "boolean") throw new CacheConfigError("writeBehind.flush", `must be true or false, received: ${describe(wb.flush)}`);
-    systems.writeBehind = { flushIntervalMs, leaseMs, table, logRetentionMs: positive(wb.logRetentionMs, "writeBehind.logRetentionMs", d.logRetentionMs), flush: wb.flush !== false };
+    systems.writeBehind = {
+      flushIntervalMs,
+      leaseMs,
+      table,
+      logRetentionMs: positive(wb.logRetentionMs, "writeBehind.logRetentionMs", d.logRetentionMs),
+      flush: wb.flush !== false,
+    };
   }
   const needs = (["writeBehind", "hotReads", "warmOnStart"] as const).filter((name) => systems[name] !== undefined);
   if (needs.length > 0) {

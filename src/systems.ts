@@ -101,11 +101,13 @@ export function createSystems({ options, prefix, graph, store, report }: Systems
       return { ...result, adaptiveTtl: ttl.stats() };
     },
     async warm(reads, warmOptions = {}) {
-      if (!Array.isArray(reads) && typeof reads !== "function") throw new CacheConfigError("warm(reads)", `must be an array of reads or a function of the client, received: ${describe(reads)}`);
+      if (!Array.isArray(reads) && typeof reads !== "function")
+        throw new CacheConfigError("warm(reads)", `must be an array of reads or a function of the client, received: ${describe(reads)}`);
       if (!isPlainObject(warmOptions)) throw new CacheConfigError("warm(options)", `must be an object { concurrency? }, received: ${describe(warmOptions)}`);
       rejectUnknownKeys(warmOptions, ["concurrency"], "warm(options)");
       const concurrency = warmOptions.concurrency ?? 4;
-      if (!Number.isInteger(concurrency) || concurrency < 1) throw new CacheConfigError("warm(options).concurrency", `must be a positive integer, received: ${describe(concurrency)}`);
+      if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new CacheConfigError("warm(options).concurrency", `must be a positive integer, received: ${describe(concurrency)}`);
       return warm(started(), reads, { concurrency });
     },
     warmedOnStart: () => warming,

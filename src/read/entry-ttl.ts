@@ -45,11 +45,16 @@ export class EntryTtl {
     }
     if (typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
     const what = failure === undefined ? `returned ${describe(seconds)} instead of a non-negative, finite number of seconds` : `threw: ${messageOf(failure)}`;
-    this.report(new CacheError("TTL_INVALID", `the ttl function of ${plan.model}.${plan.operation} ${what}; stored with the default ttl of ${plan.policy.ttlMs / 1000} s`, { cause: failure }), {
-      operation: "ttl",
-      model: plan.model,
-      key: plan.key,
-    });
+    this.report(
+      new CacheError("TTL_INVALID", `the ttl function of ${plan.model}.${plan.operation} ${what}; stored with the default ttl of ${plan.policy.ttlMs / 1000} s`, {
+        cause: failure,
+      }),
+      {
+        operation: "ttl",
+        model: plan.model,
+        key: plan.key,
+      },
+    );
     return plan.policy.ttlMs;
   }
 
