@@ -10,8 +10,8 @@ import { cachePlugin, memoryStore, type SizingReport } from "../src/index.ts";
 import { formatCostReport } from "../src/insight/cost-model.ts";
 import { embeddedPostgres } from "./embedded-postgres.ts";
 
-const POSTS = Number(process.env.POSTS ?? 10_000);
-const READS = Number(process.env.READS ?? 30_000);
+const POSTS = Number(process.env.POSTS ?? 6_000);
+const READS = Number(process.env.READS ?? 12_000);
 const SIZES = [1_000, 2_000, 5_000];
 
 const { base, close } = await embeddedPostgres();
