@@ -2,29 +2,15 @@
  * `npm run demo`: the plugin on embedded defaults, no servers. Postgres runs in-process (PGlite), the cache is the
  * in-process memory store. Prints hits, misses, database queries saved, and the time per query cached vs uncached.
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PrismaPGlite } from "pglite-prisma-adapter";
-import { PrismaClient } from "../generated/prisma/client.ts";
 import { cacheSchema } from "../generated/cache/index.ts";
 import { cachePlugin } from "../src/index.ts";
+import { embeddedPostgres } from "./embedded-postgres.ts";
 
 const USERS = 50;
 const READS = 300;
 
 async function main(): Promise<void> {
-  const pglite = new PGlite();
-  const migrations = join(import.meta.dirname, "..", "prisma", "migrations");
-  for (const dir of readdirSync(migrations, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()) {
-    await pglite.exec(readFileSync(join(migrations, dir, "migration.sql"), "utf8"));
-  }
-  const sql = countStatements(pglite);
-
-  const base = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const { base, sql, close } = await embeddedPostgres();
   const prisma = base.$extends(cachePlugin({ schema: cacheSchema, ttl: 60 }));
 
   for (let i = 1; i <= USERS; i++) {
@@ -82,8 +68,7 @@ async function main(): Promise<void> {
   await prisma.post.findMany({ where: { published: true }, cacheStrategy: { ttl: 30, tags: ["feed"] } });
   console.log(`after $cache.invalidate({ tags: ["feed"] }) the feed is read again (${sql.count} SQL)`);
 
-  await base.$disconnect();
-  await pglite.close();
+  await close();
 }
 
 /** Average microseconds per call over READS sequential calls. */
@@ -91,24 +76,6 @@ async function time(call: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < READS; i++) await call();
   return ((performance.now() - started) * 1000) / READS;
-}
-
-/** Counts the statements the adapter sends to PGlite. */
-function countStatements(pglite: PGlite): { count: number; reset(): void } {
-  const counter = {
-    count: 0,
-    reset() {
-      counter.count = 0;
-    },
-  };
-  for (const method of ["query", "exec"] as const) {
-    const original = pglite[method].bind(pglite) as (...args: unknown[]) => Promise<unknown>;
-    (pglite as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      counter.count++;
-      return original(...args);
-    };
-  }
-  return counter;
 }
 
 main().catch((error) => {

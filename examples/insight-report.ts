@@ -1,87 +1,49 @@
 /**
- * `npx tsx examples/insight-report.ts`: the cost report and the sizing curve for a skewed workload, no servers
- * (Postgres in-process with PGlite, the memory store). Until the extension gathers these itself ($cache.report),
- * the example feeds the insight modules by hand: every read's key into the miss-ratio curve and the hot-key
- * sketch, the stats and a measured miss latency into the cost model.
+ * `npx tsx examples/insight-report.ts`: `$cache.report()` for a skewed workload, no servers (Postgres in-process with
+ * PGlite, the memory store as L1). One seeded Zipf(1.0) stream of post.findUnique is run through the plugin with
+ * L1 at three sizes; the first run's `report().sizing` predicts the hit ratio at every size, and each run's
+ * `$cache.stats()` shows the hit ratio L1 really had. Prints the cost report and predicted vs observed.
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { seededRandom, zipf } from "../bench/zipf.ts";
 import { cacheSchema } from "../generated/cache/index.ts";
-import { PrismaClient } from "../generated/prisma/client.ts";
-import { cachePlugin, memoryStore } from "../src/index.ts";
-import { costReport, formatCostReport } from "../src/insight/cost-model.ts";
-import { HotKeySketch } from "../src/insight/hot-keys.ts";
-import { MissRatioCurve } from "../src/insight/miss-ratio-curve.ts";
+import { cachePlugin, memoryStore, type SizingReport } from "../src/index.ts";
+import { formatCostReport } from "../src/insight/cost-model.ts";
+import { embeddedPostgres } from "./embedded-postgres.ts";
 
-const POSTS = 2_000;
-const READS = 20_000;
-const MAX_ENTRIES = 300;
+const POSTS = Number(process.env.POSTS ?? 6_000);
+const READS = Number(process.env.READS ?? 12_000);
+const SIZES = [1_000, 2_000, 5_000];
 
-const pglite = new PGlite();
-const migrations = join(import.meta.dirname, "..", "prisma", "migrations");
-for (const dir of readdirSync(migrations, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort()) {
-  await pglite.exec(readFileSync(join(migrations, dir, "migration.sql"), "utf8"));
-}
-const base = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-const store = memoryStore({ maxEntries: MAX_ENTRIES });
-const prisma = base.$extends(cachePlugin({ schema: cacheSchema, store, ttl: 600 }));
+const { base, close } = await embeddedPostgres();
 await base.post.createMany({ data: Array.from({ length: POSTS }, (_, i) => ({ title: `Post ${i}`, slug: `post-${i}` })) });
 const ids = (await base.post.findMany({ select: { id: true }, orderBy: { id: "asc" } })).map((p) => p.id);
-
-// The miss latency the report prices: the database time of the same read, uncached.
-let missMs = 0;
-for (let i = 0; i < 200; i++) {
-  const started = performance.now();
-  await base.post.findUnique({ where: { id: ids[i]! } });
-  missMs += performance.now() - started;
-}
-missMs /= 200;
-
-const curve = new MissRatioCurve();
-const sketch = new HotKeySketch(64);
 const pick = zipf(POSTS, 1.0, seededRandom(5));
-const started = performance.now();
-for (let i = 0; i < READS; i++) {
-  const id = ids[pick()]!;
-  const post = await prisma.post.findUnique({ where: { id } });
-  curve.record(`Post:${id}`, JSON.stringify(post).length);
-  sketch.record(`Post:${id}`);
-}
-const windowMs = performance.now() - started;
-const stats = prisma.$cache.stats();
-const sizing = curve.sizing(0.9);
+const stream = Array.from({ length: READS }, () => ids[pick()]!);
 
-const report = costReport(
-  {
-    windowMs,
-    models: { Post: { hits: stats.byModel.Post?.hits ?? 0, misses: stats.byModel.Post?.misses ?? 0, l1Hits: stats.l1Hits, missLatencyMs: missMs } },
-    storeRoundTrips: 0,
-    bytesHeld: Math.round(store.size * sizing.meanEntryBytes),
-  },
-  { cacheGbMonth: 5, dbReadsPerMillion: 0.2, computeHour: 0.05 },
-);
-console.log(`${READS} post.findUnique by Zipf(1.0) over ${POSTS} posts, memoryStore({ maxEntries: ${MAX_ENTRIES} }), miss ${missMs.toFixed(2)} ms\n`);
-console.log(formatCostReport(report));
-console.log(
-  `\nsizing: observed hit ratio ${((stats.hits / (stats.hits + stats.misses)) * 100).toFixed(1)}% at ${MAX_ENTRIES} entries, predicted ${(curve.hitRatioAt(MAX_ENTRIES) * 100).toFixed(1)}%`,
-);
-console.log(
-  `curve: ${sizing.entries
-    .slice(0, 4)
-    .map((p) => `${p.size}: ${(p.hitRatio * 100).toFixed(1)}%`)
-    .join(", ")}; max ${(sizing.maxHitRatio * 100).toFixed(1)}%`,
-);
-console.log(`for a 90% hit ratio: ${sizing.recommendation?.entries ?? "unreachable"} entries (${sizing.recommendation?.bytes ?? "?"} bytes)`);
-console.log(
-  `hottest: ${sketch
-    .top(5)
-    .map((h) => `${h.key} (${h.count})`)
-    .join(", ")}`,
-);
-await base.$disconnect();
+let sizing: SizingReport | undefined;
+const rows: string[] = [];
+for (const maxEntries of SIZES) {
+  const prisma = base.$extends(cachePlugin({ schema: cacheSchema, store: memoryStore({ maxEntries }), ttl: 3600, earlyRefresh: 0, sizing: true }));
+  for (const id of stream) await prisma.post.findUnique({ where: { id } });
+  const report = prisma.$cache.report({ prices: { cacheGbMonth: 5, dbReadsPerMillion: 0.2, computeHour: 0.05 }, targetHitRatio: 0.8 });
+  if (sizing === undefined) {
+    sizing = report.sizing!;
+    console.log(`${READS} post.findUnique by Zipf(1.0) over ${POSTS} posts; memoryStore({ maxEntries: ${maxEntries} }):\n`);
+    console.log(formatCostReport(report));
+    console.log(
+      `\nsizing: sample of ${sizing.sampledKeys} keys (rate ${sizing.samplingRate.toFixed(3)}), ~${sizing.distinctKeys} distinct keys, max hit ratio ${pct(sizing.maxHitRatio)}`,
+    );
+    console.log(`for an 80% hit ratio: ${sizing.recommendation?.entries ?? "unreachable"} entries (${sizing.recommendation?.bytes ?? "?"} bytes)\n`);
+  }
+  const predicted = sizing.entries.find((point) => point.size === maxEntries)!.hitRatio;
+  const observed = report.hitRatio;
+  rows.push(`${maxEntries} | ${pct(predicted)} | ${pct(observed)} | ${((predicted - observed) * 100).toFixed(2)} points`);
+}
+console.log("L1 maxEntries | predicted (report().sizing of the first run) | observed ($cache.stats) | difference");
+console.log("---:|---:|---:|---:");
+for (const row of rows) console.log(row);
+await close();
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(2)}%`;
+}

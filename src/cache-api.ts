@@ -12,6 +12,7 @@ import { tablesInSql, writesData } from "./stamps/raw-sql.ts";
 import { rawReadStamps } from "./stamps/read-stamps.ts";
 import { explicitStamps } from "./stamps/write-stamps.ts";
 import { describe, isPlainObject, rejectUnknownKeys, validTags } from "./validate.ts";
+import type { SystemsApi } from "./systems.ts";
 import type { Invalidator } from "./write/invalidator.ts";
 
 /** What to drop with `$cache.invalidate`: groups by tag or model, or one read. `M`: the schema's model names. */
@@ -52,8 +53,8 @@ export interface RawCacheStrategy {
   refresh?: boolean;
 }
 
-/** `prisma.$cache`: manual invalidation, cached raw queries and counters. `M`: the schema's model names. */
-export interface CacheApi<M extends string = string> {
+/** `prisma.$cache`: manual invalidation, cached raw queries, counters, and the opt-in systems (systems.ts). `M`: the schema's model names. */
+export interface CacheApi<M extends string = string> extends SystemsApi {
   /**
    * `$queryRaw` through the cache. Prisma cannot tell what a raw query reads, so raw results are cached only this
    * way: under the tags given (invalidate them when what it reads changes) and the models whose tables the SQL
@@ -78,6 +79,8 @@ export interface CacheApiParts {
   policies: PolicyTable;
   plans: PlanCache;
   reads: ReadThrough;
+  /** The report, warming and write-behind methods. */
+  systems: SystemsApi;
   /** Runs `$queryRaw` on the client below the extension. */
   queryRaw: (query: RawSql) => Promise<unknown>;
   /** `false` (`enabled: false`): calls are validated, then raw queries go to the database and invalidations do nothing. */
@@ -86,13 +89,14 @@ export interface CacheApiParts {
   namespace: (() => unknown) | undefined;
 }
 
-export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw, enabled, namespace }: CacheApiParts): CacheApi {
+export function createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, systems, queryRaw, enabled, namespace }: CacheApiParts): CacheApi {
   const checkModel = (model: unknown, field: string) => {
     if (!modelNames.includes(model as string)) {
       throw new CacheConfigError(field, `must be a model of this Prisma client (${modelNames.join(", ")}), received: ${describe(model)}`);
     }
   };
   return {
+    ...systems,
     async queryRaw<T>(query: RawSql, strategy: RawCacheStrategy): Promise<T> {
       if (!query || !Array.isArray(query.strings) || !Array.isArray(query.values)) {
         throw new CacheConfigError("queryRaw(query)", "must be a Prisma.sql`...` query");

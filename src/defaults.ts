@@ -33,6 +33,16 @@ export const DEFAULTS = {
     /** Time between probes (PING) while it is open, in milliseconds. */
     probeMs: 100,
   },
+  /** `sizing`: keys the miss-ratio curve tracks at most (its memory: about 100 bytes plus the key each). */
+  sizing: { maxSampledKeys: 4096 },
+  /** `hotReads`: reads kept in the shared list, and how often a process publishes its own, in milliseconds. */
+  hotReads: { k: 1000, publishEveryMs: 60_000 },
+  /** `warmOnStart`: reads run at once. */
+  warmOnStart: { concurrency: 4 },
+  /** `adaptiveTtl`: factors applied when a refill finds the same or changed data, and keys with state per model. */
+  adaptiveTtl: { grow: 1.5, shrink: 0.1, maxKeys: 10_000 },
+  /** `writeBehind`: flush interval and flusher lease (ms), the flush log table, and how long its rows are kept (ms). */
+  writeBehind: { flushIntervalMs: 1000, leaseMs: 10_000, table: "_prisma_cache_flush_log", logRetentionMs: 7 * 24 * 3600 * 1000 },
   memoryStore: {
     maxEntries: 10_000,
     /** 64 MiB of keys and values (string lengths). */

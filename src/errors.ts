@@ -29,6 +29,12 @@ export type CacheErrorCode =
    * bypass the cache until then.
    */
   | "TRANSACTION_UNOBSERVED"
+  /** A `ttl` function threw or returned something other than a non-negative number: the model's default ttl was used. */
+  | "TTL_INVALID"
+  /** A write-behind flush failed; its batch stays in Redis and is retried. */
+  | "FLUSH_FAILED"
+  /** Warming on start, or publishing the hot-read list, failed; reads go on as usual. */
+  | "WARM_FAILED"
   /** A bug in the plugin, caught so it cannot fail a query; the plugin fell back to the safe path. */
   | "INTERNAL";
 
@@ -55,7 +61,11 @@ export type CacheOperation =
   /** A write in an interactive transaction whose end the plugin cannot observe. */
   | "transaction"
   /** Closing the store on `$disconnect()`. */
-  | "close";
+  | "close"
+  /** A dynamic `ttl` function; a write-behind flush; warming and the hot-read list. */
+  | "ttl"
+  | "flush"
+  | "warm";
 
 /** Base class of every error the plugin raises or reports. */
 export class CacheError extends Error {

@@ -17,6 +17,7 @@ import { graphFromRuntime, graphFromSchema, type ModelGraph, type RuntimeDataMod
 import { DEFAULTS } from "./defaults.ts";
 import { transactionTimeoutOf } from "./transaction-scope.ts";
 import { GuardedStore } from "./stores/guarded-store.ts";
+import { createSystems } from "./systems.ts";
 import { memoryStore } from "./stores/memory-store.ts";
 import { transactionWithInvalidation } from "./write/interactive-transactions.ts";
 import { Invalidator } from "./write/invalidator.ts";
@@ -24,9 +25,9 @@ import { writeHooks } from "./write/write-hooks.ts";
 import { WriteThrough } from "./write/write-through.ts";
 
 /** Extra argument every cached read accepts. */
-export interface CacheReadArgs {
-  /** Per-call cache policy, or `false` to bypass the cache (no lookup, no fill). */
-  cacheStrategy?: CacheStrategy | false;
+export interface CacheReadArgs<Result = unknown, Args = unknown> {
+  /** Per-call cache policy, or `false` to bypass the cache (no lookup, no fill). A `ttl` function receives `Result`. */
+  cacheStrategy?: CacheStrategy<Result, Args> | false;
 }
 
 /** What a cached read method returns: Prisma's query promise, plus `withCacheInfo()` (observe/cache-info.ts). */
@@ -80,6 +81,7 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
     const store = new GuardedStore(resolved.store ?? memoryStore(), resolved.timeoutMs, report, resolved.circuitBreaker);
     metrics.circuitOpen = () => store.circuitOpen;
     const serializer = new Serializer();
+    const systems = createSystems({ options: resolved, prefix, graph, store, report });
     const invalidator = new Invalidator(store, prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
     const plans = new PlanCache(graph, prefix, DEFAULTS.limits.maxMemoEntries);
     const reads = new ReadThrough(store, serializer, metrics, report, {
@@ -88,12 +90,14 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
       leaseWaitMs: resolved.leaseWaitMs,
       earlyRefresh: resolved.earlyRefresh,
       degraded: () => invalidator.degraded,
+      ttl: systems.ttl,
+      observer: systems.observer,
     });
     const { enabled, namespace } = resolved;
     const writeThrough = new WriteThrough(store, serializer, graph, policies, prefix, metrics, report, namespace);
     const read = cachedReads({ graph, policies, plans, reads, metrics, namespace, enabled });
     const queryRaw = (query: RawSql) => below.$queryRaw(query);
-    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, queryRaw, enabled, namespace }) as CacheApi<M>;
+    const $cache = createCacheApi({ invalidator, metrics, modelNames, graph, policies, plans, reads, systems: systems.api, queryRaw, enabled, namespace }) as CacheApi<M>;
     const clientMethods = { $cache };
     // Added outside the typed object so the client keeps Prisma's own $transaction type.
     if (enabled) Object.assign(clientMethods, { $transaction: transactionWithInvalidation(below.$transaction, invalidator) });
@@ -113,10 +117,10 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
     }
     const disconnect = below.$disconnect;
     Object.assign(clientMethods, {
-      // Also closes what the plugin runs: the change feed, and the store's own connections (a tiered store's
+      // Also closes what the plugin runs: the change feed, the flusher, the hot-read publisher, and the store's own connections (a tiered store's
       // subscriber; never an ioredis client the app passed in). A store that fails to close is reported, not thrown.
       async $disconnect(this: ClientInternals) {
-        await feed?.close();
+        await Promise.all([feed?.close(), systems.close()]);
         await store.store.close().catch((error: unknown) => {
           report(new CacheStoreError("STORE_ERROR", "close", `closing the ${store.store.name} store failed: ${messageOf(error)}`, { cause: error }), { operation: "close" });
         });
@@ -124,32 +128,47 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
       },
     });
 
-    return client.$extends({
+    const extended = client.$extends({
       name: "prisma-cache-plugin",
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs>): CachedFindQuery<T, A, "findUnique"> {
+          findUnique<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs<Prisma.Result<T, A, "findUnique">, A>>,
+          ): CachedFindQuery<T, A, "findUnique"> {
             return read(this as object, "findUnique", args) as CachedFindQuery<T, A, "findUnique">;
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs>): CachedFindQuery<T, A, "findUniqueOrThrow"> {
+          findUniqueOrThrow<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs<Prisma.Result<T, A, "findUniqueOrThrow">, A>>,
+          ): CachedFindQuery<T, A, "findUniqueOrThrow"> {
             return read(this as object, "findUniqueOrThrow", args) as CachedFindQuery<T, A, "findUniqueOrThrow">;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs>): CachedFindQuery<T, A, "findFirst"> {
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs<Prisma.Result<T, A, "findFirst">, A>>): CachedFindQuery<T, A, "findFirst"> {
             return read(this as object, "findFirst", args) as CachedFindQuery<T, A, "findFirst">;
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs>): CachedFindQuery<T, A, "findFirstOrThrow"> {
+          findFirstOrThrow<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs<Prisma.Result<T, A, "findFirstOrThrow">, A>>,
+          ): CachedFindQuery<T, A, "findFirstOrThrow"> {
             return read(this as object, "findFirstOrThrow", args) as CachedFindQuery<T, A, "findFirstOrThrow">;
           },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "findMany">> {
+          findMany<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs<Prisma.Result<T, A, "findMany">, A>>,
+          ): CachedQuery<Prisma.Result<T, A, "findMany">> {
             return read(this as object, "findMany", args) as CachedQuery<Prisma.Result<T, A, "findMany">>;
           },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "count">> {
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs<Prisma.Result<T, A, "count">, A>>): CachedQuery<Prisma.Result<T, A, "count">> {
             return read(this as object, "count", args) as CachedQuery<Prisma.Result<T, A, "count">>;
           },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "aggregate">> {
+          aggregate<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs<Prisma.Result<T, A, "aggregate">, A>>,
+          ): CachedQuery<Prisma.Result<T, A, "aggregate">> {
             return read(this as object, "aggregate", args) as CachedQuery<Prisma.Result<T, A, "aggregate">>;
           },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs>): CachedQuery<Prisma.Result<T, A, "groupBy">> {
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs<Prisma.Result<T, A, "groupBy">, A>>): CachedQuery<Prisma.Result<T, A, "groupBy">> {
             return read(this as object, "groupBy", args) as CachedQuery<Prisma.Result<T, A, "groupBy">>;
           },
         },
@@ -158,6 +177,8 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
       query: enabled ? writeHooks({ graph, invalidator, writeThrough, report }) : ({} as ReturnType<typeof writeHooks>),
       client: clientMethods,
     });
+    systems.start(extended);
+    return extended;
   });
 }
 

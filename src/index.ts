@@ -29,7 +29,13 @@ export {
   type StaleEvent,
 } from "./observe/channels.ts";
 export { cacheMetrics, DEFAULT_BUCKETS, type CacheMetrics, type CacheMetricsOptions } from "./observe/prometheus.ts";
-export { DEFAULTS, type CachePluginOptions, type CacheStrategy, type ModelPolicy } from "./options.ts";
+export { DEFAULTS, type AdaptiveTtlPolicy, type CachePluginOptions, type CacheStrategy, type ModelPolicy, type TtlFunction } from "./options.ts";
+export type { CacheReport, SystemsApi } from "./systems.ts";
+export type { CostReport, ModelReport, UnitPrices } from "./insight/cost-model.ts";
+export type { ReportRequest } from "./insight/insight.ts";
+export type { CurvePoint, SizingReport } from "./insight/miss-ratio-curve.ts";
+export type { ReadDescriptor, WarmRead, WarmResult } from "./warming/warm.ts";
+export type { IncrementRequest } from "./write-behind/recorder.ts";
 export type {
   CacheSchema,
   CacheSchemaField,

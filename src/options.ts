@@ -3,12 +3,31 @@ import { CacheConfigError, type CacheError, type CacheErrorContext } from "./err
 import type { ChangeFeed } from "./change-feed/change-feed.ts";
 import type { CacheSchema } from "./schema/cache-schema.ts";
 import type { CacheStore } from "./stores/store.ts";
-import { describe, isPlainObject, nonNegative, oneOf, optionalFunction, positive, rejectUnknownKeys, seconds, validTags } from "./validate.ts";
+import { describe, featureOption, isPlainObject, nonNegative, oneOf, optionalFunction, positive, positiveInteger, rejectUnknownKeys, seconds, validTags } from "./validate.ts";
+
+/**
+ * A TTL computed from the result being cached, in seconds: called once per fill (never on a hit) with the result
+ * and the read's args. `0` (with no `swr`) does not store this result. A throw or a value that is not a
+ * non-negative finite number goes to `onError` (`TTL_INVALID`) and the model's default ttl is used. Declared as a
+ * method so a model-wide function may annotate `result` with the type it expects.
+ */
+export type TtlFunction<Result = unknown, Args = unknown> = { bivariant(result: Result, args: Args): number }["bivariant"];
+
+/** Adaptive TTL bounds, in seconds (docs/adaptive-ttl.md). */
+export interface AdaptiveTtlPolicy {
+  /** Shortest TTL, and the TTL of a key with no history. */
+  min: number;
+  /** Longest TTL: the longest a change that bypasses the plugin may be served. */
+  max: number;
+}
 
 /** How a model's reads are cached. Every field falls back to the plugin-wide option of the same name. */
 export interface ModelPolicy {
-  /** How long a result is served as fresh, in seconds. `0`: not cached unless a call passes `cacheStrategy`. */
-  ttl?: number;
+  /**
+   * How long a result is served as fresh, in seconds, or a function of the result (`TtlFunction`). `0`: not cached
+   * unless a call passes `cacheStrategy`.
+   */
+  ttl?: number | TtlFunction;
   /** How long after `ttl` a stale result may be served while one background refresh runs, in seconds. `0`: never. */
   swr?: number;
   /** Tags added to every cached read of this model, for `$cache.invalidate({ tags })`. @default [] */
@@ -31,12 +50,20 @@ export interface ModelPolicy {
    * @default "invalidate"
    */
   writes?: "invalidate" | "write-through";
+  /**
+   * Opt-in: each entry's TTL follows what its refills find, within `[min, max]` seconds: ×1.5 when an expired entry
+   * is reloaded unchanged, ×0.1 when it changed (docs/adaptive-ttl.md). Not with a `ttl` function. @default off
+   */
+  adaptiveTtl?: AdaptiveTtlPolicy;
 }
 
 /** Per-call override on any read, in Prisma Accelerate's shape. `false` bypasses the cache: no lookup, no fill. */
-export interface CacheStrategy {
-  /** Seconds the result is fresh. `0` (with no `swr`) does not cache this call. @default the model's ttl */
-  ttl?: number;
+export interface CacheStrategy<Result = unknown, Args = unknown> {
+  /**
+   * Seconds the result is fresh, or a function of the result (typed as this read's result). `0` (with no `swr`)
+   * does not cache this call. @default the model's ttl
+   */
+  ttl?: number | TtlFunction<Result, Args>;
   /** Seconds after `ttl` the stale result may be served while it refreshes. @default the model's swr */
   swr?: number;
   /** Tags for `$cache.invalidate({ tags })`, added to the model's tags. */
@@ -52,7 +79,7 @@ export type CacheNamespace = string | number | undefined;
  * The plugin's options. `M` is the schema's model names: with the generator's `cacheSchema` as `schema`, `models`
  * accepts only those names.
  */
-export interface CachePluginOptions<M extends string = string> extends Omit<ModelPolicy, "ttl" | "swr" | "tags"> {
+export interface CachePluginOptions<M extends string = string> extends Omit<ModelPolicy, "ttl" | "swr" | "tags" | "adaptiveTtl"> {
   /**
    * Schema metadata from the package's generator (`generated/cache`). Without it invalidation is coarse (a write
    * evicts every related model) and the plugin warns once per `cachePlugin()`; `false` chooses coarse invalidation
@@ -123,9 +150,41 @@ export interface CachePluginOptions<M extends string = string> extends Omit<Mode
    * Closed by `$disconnect()`. @default none (such writes are bounded by the TTL only)
    */
   changeFeed?: ChangeFeed;
+  /**
+   * Record a sample of the key stream (SHARDS) so `$cache.report().sizing` can predict the L1 hit ratio at every
+   * size. Costs one hash per read. @default false (`report()` still has the counters and costs)
+   */
+  sizing?: boolean | { maxSampledKeys?: number };
+  /**
+   * Count this process's reads in a bounded sketch and publish its top `k` to `{prefix}:hot-reads` in Redis every
+   * `publishEveryMs` (and on `$disconnect`), for other processes' `warmOnStart`. Needs a Redis or tiered store.
+   * @default off; `true`: { k: 1000, publishEveryMs: 60000 }
+   */
+  hotReads?: boolean | { k?: number; publishEveryMs?: number };
+  /**
+   * On start, run the shared hot-read list through the cache in the background (`concurrency` at a time), so L1
+   * (or Redis after a flush) is filled before traffic asks; `$cache.warmedOnStart()` resolves with the outcome.
+   * Needs a Redis or tiered store. @default off; `true`: { concurrency: 4 }
+   */
+  warmOnStart?: boolean | { concurrency?: number };
+  /**
+   * `$cache.increment(...)`: counters recorded in Redis and flushed to the database every `flushIntervalMs` by one
+   * process (docs/write-behind.md). Reads lag increments by up to the flush interval. Needs a Redis or tiered store
+   * on a Redis with `appendonly yes`. `flush: false`: this process records but never flushes.
+   * @default off; `true`: { flushIntervalMs: 1000, leaseMs: 10000, table: "_prisma_cache_flush_log" }
+   */
+  writeBehind?: boolean | { flushIntervalMs?: number; leaseMs?: number; table?: string; logRetentionMs?: number; flush?: boolean };
 }
 
 export { DEFAULTS };
+
+/** The Redis commands hot reads and write-behind use, taken from the store's own client. */
+export interface SharedRedis {
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  zrevrange(key: string, start: number, stop: number): Promise<string[]>;
+  hincrby(key: string, field: string, increment: number): Promise<number>;
+  hgetall(key: string): Promise<Record<string, string>>;
+}
 
 /** A model's policy with every default applied, in milliseconds. */
 export interface ResolvedPolicy {
@@ -136,6 +195,10 @@ export interface ResolvedPolicy {
   refreshAhead: number;
   hotThreshold: number;
   writes: "invalidate" | "write-through";
+  /** A ttl function (`ttlMs` is then the fallback: the model's or plugin's numeric ttl). */
+  ttlOf?: TtlFunction;
+  /** Adaptive TTL bounds, in milliseconds. */
+  adaptive?: { minMs: number; maxMs: number };
 }
 
 /** Options after validation and defaults; the rest of the plugin reads only this. */
@@ -160,6 +223,12 @@ export interface ResolvedOptions {
   namespace: (() => CacheNamespace) | undefined;
   /** Per-model policies as given; `false` = never cached. Names are checked against the client later. */
   models: Record<string, ResolvedPolicy | false>;
+  sizing: { maxSampledKeys: number } | undefined;
+  hotReads: { k: number; publishEveryMs: number } | undefined;
+  warmOnStart: { concurrency: number } | undefined;
+  writeBehind: { flushIntervalMs: number; leaseMs: number; table: string; logRetentionMs: number; flush: boolean } | undefined;
+  /** The store's Redis client, when hot reads, warming or write-behind need it. */
+  redis: SharedRedis | undefined;
 }
 
 const OPTION_KEYS = [
@@ -184,8 +253,12 @@ const OPTION_KEYS = [
   "enabled",
   "mode",
   "namespace",
+  "sizing",
+  "hotReads",
+  "warmOnStart",
+  "writeBehind",
 ];
-const POLICY_KEYS = ["ttl", "swr", "tags", "batch", "refreshAhead", "hotThreshold", "writes"];
+const POLICY_KEYS = ["ttl", "swr", "tags", "batch", "refreshAhead", "hotThreshold", "writes", "adaptiveTtl"];
 
 /** Validates options once, when the extension is created, and applies the defaults. */
 export function resolveOptions<M extends string>(options: CachePluginOptions<M> = {}): ResolvedOptions {
@@ -225,7 +298,10 @@ export function resolveOptions<M extends string>(options: CachePluginOptions<M> 
     throw new CacheConfigError("schema", "must be the cacheSchema exported by the prisma-cache-plugin generator's output (version 1), or false for coarse invalidation");
   }
 
+  const systems = resolveSystems(options);
+
   return {
+    ...systems,
     schema: options.schema,
     store: options.store,
     prefix,
@@ -262,12 +338,86 @@ function resolvePolicy(policy: unknown, field: string, defaults: ResolvedPolicy)
     throw new CacheConfigError(field, `must be a policy object { ttl?, swr?, tags? } or false, received: ${describe(policy)}`);
   }
   rejectUnknownKeys(policy, POLICY_KEYS, field);
+  const ttlOf = typeof policy.ttl === "function" ? (policy.ttl as TtlFunction) : undefined;
+  const adaptive = adaptiveBounds(policy.adaptiveTtl, `${field}.adaptiveTtl`);
+  if (ttlOf && adaptive) throw new CacheConfigError(`${field}.adaptiveTtl`, "cannot be combined with a ttl function: pick one way to choose the TTL");
+  // A ttl function falls back to the plugin's ttl (or the built-in one where that is 0) when it fails.
+  const ttlMs = ttlOf ? defaults.ttlMs || DEFAULTS.ttl * 1000 : adaptive ? adaptive.minMs : seconds(policy.ttl, `${field}.ttl`, defaults.ttlMs / 1000) * 1000;
   return {
-    ttlMs: seconds(policy.ttl, `${field}.ttl`, defaults.ttlMs / 1000) * 1000,
+    ttlMs,
     swrMs: seconds(policy.swr, `${field}.swr`, defaults.swrMs / 1000) * 1000,
     tags: policy.tags === undefined ? [] : [...new Set(validTags(policy.tags, `${field}.tags`))],
     ...behaviour(policy, `${field}.`, defaults),
+    ...(ttlOf && { ttlOf }),
+    ...(adaptive && { adaptive }),
   };
+}
+
+function adaptiveBounds(value: unknown, field: string): ResolvedPolicy["adaptive"] {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) throw new CacheConfigError(field, `must be { min, max } in seconds, received: ${describe(value)}`);
+  rejectUnknownKeys(value, ["min", "max"], field);
+  const min = positive(value.min, `${field}.min`, Number.NaN);
+  const max = positive(value.max, `${field}.max`, Number.NaN);
+  if (Number.isNaN(min)) throw new CacheConfigError(`${field}.min`, "is required: the shortest TTL, in seconds");
+  if (Number.isNaN(max)) throw new CacheConfigError(`${field}.max`, "is required: the longest TTL, in seconds");
+  if (max < min) throw new CacheConfigError(`${field}.max`, `must be at least min (${min}), received: ${max}`);
+  return { minMs: min * 1000, maxMs: max * 1000 };
+}
+
+type Systems = Pick<ResolvedOptions, "sizing" | "hotReads" | "warmOnStart" | "writeBehind" | "redis">;
+
+/** The opt-in systems: sizing, hot reads, warming on start and write-behind (and the Redis the last three need). */
+function resolveSystems(options: CachePluginOptions): Systems {
+  const sizing = featureOption(options.sizing, "sizing", ["maxSampledKeys"]);
+  const hot = featureOption(options.hotReads, "hotReads", ["k", "publishEveryMs"]);
+  const warmOn = featureOption(options.warmOnStart, "warmOnStart", ["concurrency"]);
+  const wb = featureOption(options.writeBehind, "writeBehind", ["flushIntervalMs", "leaseMs", "table", "logRetentionMs", "flush"]);
+  const systems: Systems = {
+    sizing: sizing && { maxSampledKeys: positiveInteger(sizing.maxSampledKeys, "sizing.maxSampledKeys", DEFAULTS.sizing.maxSampledKeys) },
+    hotReads: hot && {
+      k: positiveInteger(hot.k, "hotReads.k", DEFAULTS.hotReads.k),
+      publishEveryMs: positive(hot.publishEveryMs, "hotReads.publishEveryMs", DEFAULTS.hotReads.publishEveryMs),
+    },
+    warmOnStart: warmOn && { concurrency: positiveInteger(warmOn.concurrency, "warmOnStart.concurrency", DEFAULTS.warmOnStart.concurrency) },
+    writeBehind: undefined,
+    redis: undefined,
+  };
+  if (systems.sizing && systems.sizing.maxSampledKeys < 16) throw new CacheConfigError("sizing.maxSampledKeys", `must be at least 16, received: ${systems.sizing.maxSampledKeys}`);
+  if (wb) {
+    const d = DEFAULTS.writeBehind;
+    const flushIntervalMs = positive(wb.flushIntervalMs, "writeBehind.flushIntervalMs", d.flushIntervalMs);
+    const leaseMs = positive(wb.leaseMs, "writeBehind.leaseMs", Math.max(d.leaseMs, flushIntervalMs * 2));
+    if (leaseMs <= flushIntervalMs) throw new CacheConfigError("writeBehind.leaseMs", `must be longer than flushIntervalMs (${flushIntervalMs}), received: ${leaseMs}`);
+    const table = wb.table ?? d.table;
+    if (typeof table !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) {
+      throw new CacheConfigError("writeBehind.table", `must be a table name of letters, digits and '_', received: ${describe(table)}`);
+    }
+    if (wb.flush !== undefined && typeof wb.flush !== "boolean") throw new CacheConfigError("writeBehind.flush", `must be true or false, received: ${describe(wb.flush)}`);
+    systems.writeBehind = {
+      flushIntervalMs,
+      leaseMs,
+      table,
+      logRetentionMs: positive(wb.logRetentionMs, "writeBehind.logRetentionMs", d.logRetentionMs),
+      flush: wb.flush !== false,
+    };
+  }
+  const needs = (["writeBehind", "hotReads", "warmOnStart"] as const).filter((name) => systems[name] !== undefined);
+  if (needs.length > 0) {
+    systems.redis = redisOf(options.store);
+    if (systems.redis === undefined) {
+      throw new CacheConfigError(needs[0]!, "needs a store shared through Redis: store: redisStore({ client }) or tieredStore({ l2: redisStore({ client }) })");
+    }
+  }
+  return systems;
+}
+
+/** The ioredis client behind a Redis store or a tiered store's L2, by shape (stores are not imported here). */
+function redisOf(store: unknown): SharedRedis | undefined {
+  const shaped = store as { client?: unknown; l2?: { client?: unknown } } | undefined;
+  const client = (shaped?.client ?? shaped?.l2?.client) as Partial<SharedRedis> | undefined;
+  const complete = client && (["eval", "zrevrange", "hincrby", "hgetall"] as const).every((command) => typeof client[command] === "function");
+  return complete ? (client as SharedRedis) : undefined;
 }
 
 type Behaviour = Pick<ResolvedPolicy, "batch" | "refreshAhead" | "hotThreshold" | "writes">;

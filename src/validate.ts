@@ -123,3 +123,15 @@ export function storeOptions(options: unknown, allowed: readonly string[], store
   if (!isPlainObject(options)) throw new CacheConfigError(store, `options must be an object, received: ${describe(options)}`);
   rejectUnknownKeys(options, allowed, store);
 }
+
+/**
+ * An opt-in feature's option: `true` (all defaults), `false` or undefined (off), or an object with only `allowed`
+ * keys. Returns the object (empty for `true`), or undefined when off.
+ */
+export function featureOption(value: unknown, field: string, allowed: readonly string[]): Record<string, unknown> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (!isPlainObject(value)) throw new CacheConfigError(field, `must be true, false or an object { ${allowed.join(", ")} }, received: ${describe(value)}`);
+  rejectUnknownKeys(value, allowed, field);
+  return value;
+}

@@ -6,6 +6,7 @@
  * key's true count by at most its `error`, and every key read more than `total / capacity` times is in the
  * table. Memory is O(capacity) whatever the key stream; an update is O(log capacity) (a min-heap of counters).
  */
+import { IndexedHeap } from "./indexed-heap.ts";
 
 export interface HotKey {
   key: string;
@@ -26,8 +27,11 @@ interface Counter {
 }
 
 export class HotKeySketch {
-  private readonly counters = new Map<string, Counter>();
-  private readonly heap: Counter[] = [];
+  private readonly byKey = new Map<string, Counter>();
+  /** Min-heap by count: the root is the counter a new key takes over. */
+  private readonly byCount = new IndexedHeap<Counter>((a, b) => a.count < b.count);
+  /** The counters in heap order (read-only here). */
+  private readonly heap = this.byCount.items;
   private seen = 0;
 
   constructor(readonly capacity = 1024) {
@@ -42,27 +46,26 @@ export class HotKeySketch {
   /** Records `weight` reads of `key`. */
   record(key: string, weight = 1): void {
     this.seen += weight;
-    const counter = this.counters.get(key);
+    const counter = this.byKey.get(key);
     if (counter !== undefined) {
       counter.count += weight;
-      this.sink(counter.at);
+      this.byCount.sink(counter.at);
       return;
     }
     if (this.heap.length < this.capacity) {
-      const added = { key, count: weight, error: 0, at: this.heap.length };
-      this.heap.push(added);
-      this.counters.set(key, added);
-      this.rise(added.at);
+      const added = { key, count: weight, error: 0, at: 0 };
+      this.byCount.push(added);
+      this.byKey.set(key, added);
       return;
     }
     // Take over the smallest counter: the new key may have been read up to `min` times while not tracked.
     const smallest = this.heap[0]!;
-    this.counters.delete(smallest.key);
+    this.byKey.delete(smallest.key);
     smallest.key = key;
     smallest.error = smallest.count;
     smallest.count += weight;
-    this.counters.set(key, smallest);
-    this.sink(0);
+    this.byKey.set(key, smallest);
+    this.byCount.sink(0);
   }
 
   /** The `n` keys with the highest estimated counts, highest first. */
@@ -74,7 +77,7 @@ export class HotKeySketch {
 
   /** The estimate for one key: 0 with error up to the smallest count when the key is not tracked. */
   estimate(key: string): { count: number; error: number } {
-    const counter = this.counters.get(key);
+    const counter = this.byKey.get(key);
     if (counter !== undefined) return { count: counter.count, error: counter.error };
     const floor = this.heap.length < this.capacity ? 0 : this.heap[0]!.count;
     return { count: 0, error: floor };
@@ -90,42 +93,8 @@ export class HotKeySketch {
   }
 
   clear(): void {
-    this.counters.clear();
-    this.heap.length = 0;
+    this.byKey.clear();
+    this.byCount.clear();
     this.seen = 0;
-  }
-
-  private rise(at: number): void {
-    const heap = this.heap;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      if (heap[parent]!.count <= heap[at]!.count) return;
-      this.swap(at, parent);
-      at = parent;
-    }
-  }
-
-  private sink(at: number): void {
-    const heap = this.heap;
-    for (;;) {
-      const left = 2 * at + 1;
-      const right = left + 1;
-      let smallest = at;
-      if (left < heap.length && heap[left]!.count < heap[smallest]!.count) smallest = left;
-      if (right < heap.length && heap[right]!.count < heap[smallest]!.count) smallest = right;
-      if (smallest === at) return;
-      this.swap(at, smallest);
-      at = smallest;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    const heap = this.heap;
-    const first = heap[a]!;
-    const second = heap[b]!;
-    heap[a] = second;
-    heap[b] = first;
-    second.at = a;
-    first.at = b;
   }
 }

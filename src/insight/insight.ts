@@ -1,8 +1,10 @@
 /**
- * What the read path tells the insight modules, in three calls, and the report built from it: the cost model's
- * inputs (per-model hits, misses, measured miss latency, refreshes) and the miss-ratio curve of the key stream.
- * Pure and bounded: per model a few numbers, plus the curve's fixed-size sample.
+ * What the read path tells the insight modules (a `ReadObserver`), and the report built from it: the cost model's
+ * inputs (per-model hits, misses, measured load latency, refreshes) and, when sizing is on, the miss-ratio curve of
+ * the key stream. Bounded: per model a few numbers, plus the curve's fixed-size sample.
  */
+import type { ReadPlan } from "../read/plans.ts";
+import type { ReadObserver } from "../read/read-observer.ts";
 import { costReport, type CostReport, type UnitPrices } from "./cost-model.ts";
 import { MissRatioCurve, type MissRatioCurveOptions, type SizingReport } from "./miss-ratio-curve.ts";
 
@@ -24,49 +26,49 @@ export interface StoreFigures {
 
 /** `$cache.report(...)`'s argument. */
 export interface ReportRequest {
+  /** Unit prices for the monthly estimate, in any one currency; missing prices count as 0. */
   prices?: UnitPrices;
-  /** Hit ratio to recommend a size for, in (0, 1]. */
+  /** Hit ratio to recommend an L1 size for, in (0, 1] (needs `sizing`). */
   targetHitRatio?: number;
 }
 
 export interface InsightReport extends CostReport {
-  sizing: SizingReport;
+  /** The predicted L1 hit ratio by size; undefined unless the plugin was created with `sizing`. */
+  sizing: SizingReport | undefined;
 }
 
-export class CacheInsight {
-  private readonly curve: MissRatioCurve;
+export class CacheInsight implements ReadObserver {
+  private readonly curve: MissRatioCurve | undefined;
   private readonly models = new Map<string, ModelTally>();
   private since: number;
 
   constructor(
-    options: MissRatioCurveOptions = {},
+    /** Options of the miss-ratio curve; undefined: no curve (no sizing, no per-read hash). */
+    curve: MissRatioCurveOptions | undefined,
     private readonly now: () => number = Date.now,
   ) {
-    this.curve = new MissRatioCurve(options);
+    this.curve = curve === undefined ? undefined : new MissRatioCurve(curve);
     this.since = now();
   }
 
-  /** A read answered from the cache; `bytes` is its encoded length. */
-  hit(model: string, key: string, bytes: number, local: boolean): void {
-    const tally = this.tally(model);
+  hit(plan: Pick<ReadPlan, "model" | "key">, _source: unknown, bytes: number, local: boolean): void {
+    const tally = this.tally(plan.model);
     tally.hits++;
     if (local) tally.l1Hits++;
-    this.curve.record(key, bytes);
+    this.curve?.record(plan.key, bytes);
   }
 
-  /** A read that went to the database (call when its load ends, with the time it took). */
-  miss(model: string, key: string, bytes: number, loadMs: number): void {
-    const tally = this.tally(model);
-    tally.misses++;
-    tally.loads++;
-    tally.loadMs += loadMs;
-    this.curve.record(key, bytes);
+  miss(plan: Pick<ReadPlan, "model" | "key">): void {
+    this.tally(plan.model).misses++;
+    this.curve?.record(plan.key);
   }
 
-  /** A background refresh (swr, early refresh, refresh-ahead) that ran a database read. */
-  refresh(model: string, loadMs: number): void {
-    const tally = this.tally(model);
-    tally.refreshes++;
+  refresh(plan: Pick<ReadPlan, "model">): void {
+    this.tally(plan.model).refreshes++;
+  }
+
+  loaded(plan: Pick<ReadPlan, "model">, loadMs: number): void {
+    const tally = this.tally(plan.model);
     tally.loads++;
     tally.loadMs += loadMs;
   }
@@ -78,7 +80,12 @@ export class CacheInsight {
       models[model] = { hits: t.hits, misses: t.misses, l1Hits: t.l1Hits, refreshes: t.refreshes, missLatencyMs: t.loads === 0 ? 0 : t.loadMs / t.loads };
     }
     const windowMs = Math.max(1, this.now() - this.since);
-    return { ...costReport({ windowMs, models, ...store }, request.prices ?? {}), sizing: this.curve.sizing(request.targetHitRatio) };
+    return { ...costReport({ windowMs, models, ...store }, request.prices ?? {}), sizing: this.curve?.sizing(request.targetHitRatio) };
+  }
+
+  /** Mean encoded bytes of the sampled entries (0 without sizing). */
+  get meanEntryBytes(): number {
+    return this.curve?.sizing().meanEntryBytes ?? 0;
   }
 
   /** Starts a new window for the counters (the curve keeps its sample: sizing needs a long history). */

@@ -15,6 +15,7 @@
  */
 
 import { hash32 } from "./hash.ts";
+import { IndexedHeap } from "./indexed-heap.ts";
 
 export interface MissRatioCurveOptions {
   /** Fraction of keys sampled at first, in (0, 1]; it falls as needed to stay within `maxSampledKeys`. @default 1 */
@@ -91,7 +92,7 @@ export class MissRatioCurve {
   private threshold: number;
   private readonly keys = new Map<string, Sampled>();
   /** Max-heap by hash: the root leaves first when the sample is full. */
-  private readonly byHash: Sampled[] = [];
+  private readonly byHash = new IndexedHeap<Sampled>((a, b) => a.hash > b.hash);
   private readonly entryBins = new Float64Array(BINS);
   private readonly byteBins = new Float64Array(BINS);
   /** Sampled accesses (rescaled to the current rate), and how many of them were first accesses. */
@@ -126,20 +127,20 @@ export class MissRatioCurve {
     return this.refs;
   }
 
-  /** Records one access to `key`; `bytes` (its value's size) feeds the byte curve. */
-  record(key: string, bytes = 0): void {
+  /** Records one access to `key`; `bytes` (its value's size) feeds the byte curve; undefined keeps the size last recorded. */
+  record(key: string, size?: number): void {
     this.refs++;
     const hash = hash32(key);
     if (hash >= this.threshold) return;
     const rate = this.samplingRate;
     let entry = this.keys.get(key);
+    const bytes = size ?? entry?.bytes ?? 0;
     if (entry === undefined) {
       this.sampledRefs++;
       this.coldRefs++;
-      entry = { key, hash, last: 0, bytes, at: this.byHash.length };
+      entry = { key, hash, last: 0, bytes, at: 0 };
       this.keys.set(key, entry);
       this.byHash.push(entry);
-      this.rise(entry.at);
       if (bytes > 0) this.sizedKeys++;
       this.totalSampledBytes += bytes;
       this.touch(entry);
@@ -242,8 +243,7 @@ export class MissRatioCurve {
   private shrink(): void {
     const oldRate = this.samplingRate;
     while (this.keys.size > this.maxKeys) {
-      const top = this.byHash[0]!;
-      this.removeTop();
+      const top = this.byHash.pop()!;
       this.keys.delete(top.key);
       this.add(this.counts, top.last, -1);
       this.add(this.sizes, top.last, -top.bytes);
@@ -288,45 +288,6 @@ export class MissRatioCurve {
 
   private sumAfter(tree: Float64Array, at: number): number {
     return this.prefix(tree, this.time) - this.prefix(tree, at);
-  }
-
-  private rise(at: number): void {
-    const heap = this.byHash;
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      if (heap[parent]!.hash >= heap[at]!.hash) return;
-      this.swap(at, parent);
-      at = parent;
-    }
-  }
-
-  private removeTop(): void {
-    const heap = this.byHash;
-    const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
-    last.at = 0;
-    let at = 0;
-    for (;;) {
-      const left = 2 * at + 1;
-      const right = left + 1;
-      let largest = at;
-      if (left < heap.length && heap[left]!.hash > heap[largest]!.hash) largest = left;
-      if (right < heap.length && heap[right]!.hash > heap[largest]!.hash) largest = right;
-      if (largest === at) return;
-      this.swap(at, largest);
-      at = largest;
-    }
-  }
-
-  private swap(a: number, b: number): void {
-    const heap = this.byHash;
-    const first = heap[a]!;
-    const second = heap[b]!;
-    heap[a] = second;
-    heap[b] = first;
-    second.at = a;
-    first.at = b;
   }
 }
 

@@ -71,10 +71,15 @@ export class PolicyTable {
     if (subject !== undefined && strategy.ttl === undefined && base.ttlMs === 0) {
       throw new CacheConfigError(`${field}.ttl`, `${subject} has ttl 0: pass ${field}.ttl to cache this call`);
     }
-    const ttlMs = strategy.ttl === undefined ? base.ttlMs || DEFAULTS.ttl * 1000 : seconds(strategy.ttl, `${field}.ttl`, 0) * 1000;
+    // A ttl function of the call falls back to the model's numeric ttl when it fails; a raw query takes numbers only.
+    const ttlOf = typeof strategy.ttl === "function" && subject !== undefined ? (strategy.ttl as ResolvedPolicy["ttlOf"]) : undefined;
+    const ttlMs = strategy.ttl === undefined || ttlOf ? base.ttlMs || DEFAULTS.ttl * 1000 : seconds(strategy.ttl, `${field}.ttl`, 0) * 1000;
     const swrMs = strategy.swr === undefined ? base.swrMs : seconds(strategy.swr, `${field}.swr`, 0) * 1000;
     const tags = strategy.tags === undefined ? base.tags : mergeTags(base.tags, validTags(strategy.tags, `${field}.tags`));
     if (ttlMs === 0 && swrMs === 0) return null;
-    return { ...base, ttlMs, swrMs, tags };
+    if (strategy.ttl === undefined) return { ...base, ttlMs, swrMs, tags };
+    // A call's own ttl replaces the model's way of choosing one.
+    const { ttlOf: _model, adaptive: _adaptive, ...rest } = base;
+    return { ...rest, ttlMs, swrMs, tags, ...(ttlOf && { ttlOf }) };
   }
 }

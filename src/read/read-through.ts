@@ -8,11 +8,13 @@ import { noteBypass, noteHit, noteMiss, REASONS } from "../observe/read-record.t
 import type { GuardedStore } from "../stores/guarded-store.ts";
 import type { FillRequest, LookupRequest, LookupResult } from "../stores/store.ts";
 import { EarlyRefresh } from "./early-refresh.ts";
+import type { EntryTtl } from "./entry-ttl.ts";
 import { type Flight, Flights, flightId } from "./flights.ts";
 import { HitCopies } from "./hit-copies.ts";
 import { modelOfKey } from "./keys.ts";
 import { Leases } from "./leases.ts";
 import type { ReadPlan } from "./plans.ts";
+import type { ReadObserver } from "./read-observer.ts";
 import type { Serializer } from "./serializer.ts";
 
 /** The method of a `Loader`, under a symbol so it cannot clash with anything else the loader object has. */
@@ -48,6 +50,10 @@ export interface ReadThroughOptions {
   earlyRefresh: number;
   /** Whether reads must skip the cache (a failed invalidation is still being retried). */
   degraded: () => boolean;
+  /** Chooses each fill's TTL (ttl functions, adaptive TTL); without it, the policy's. */
+  ttl?: EntryTtl;
+  /** Told of every hit, miss and load (reports, hot reads); none by default. */
+  observer?: ReadObserver;
 }
 
 /**
@@ -177,6 +183,7 @@ export class ReadThrough {
     const stale = freshForMs <= 0;
     this.metrics.hit(plan.model, stale, local);
     if (event) noteHit(event, plan, found.fence, freshForMs, local);
+    this.options.observer?.hit(plan, source, found.value.length, local);
     if (stale && channels.stale.hasSubscribers) channels.stale.publish({ model: plan.model, operation: plan.operation, key: plan.key, staleForMs: -freshForMs });
     if (stale ? !found.leaseBusy : this.early.due(plan, found, freshForMs)) {
       if (channels.refresh.hasSubscribers) channels.refresh.publish({ model: plan.model, operation: plan.operation, key: plan.key, reason: stale ? "stale" : "early" });
@@ -187,6 +194,7 @@ export class ReadThrough {
 
   private miss(plan: ReadPlan, found: LookupResult, lease: string | undefined, source: Loader, looseFence?: string): Promise<unknown> {
     this.metrics.miss(plan.model);
+    this.options.observer?.miss(plan, source);
     const joined = this.flights.get(flightId(plan.key, found.fence));
     if (joined !== undefined) {
       // This lookup took the lease, but a load in this process already runs: let other processes' waiters go.
@@ -202,6 +210,7 @@ export class ReadThrough {
       this.leases.release(plan.key, lease);
       return;
     }
+    this.options.observer?.refresh(plan);
     this.fly(plan, found, lease, source).catch((error) =>
       this.report(new CacheError("REFRESH_FAILED", `background refresh of ${plan.model}.${plan.operation} failed: ${messageOf(error)}`, { cause: error }), {
         operation: "refresh",
@@ -231,7 +240,8 @@ export class ReadThrough {
         }
       }
     }
-    return this.loadAndFill(plan, current.fence, lease, source, looseFence);
+    // An entry still there (a refresh, or one past its swr) is being replaced: its refill teaches adaptive TTL.
+    return this.loadAndFill(plan, current.fence, lease, source, looseFence, current.value !== undefined);
   }
 
   /**
@@ -239,11 +249,11 @@ export class ReadThrough {
    * when the row found stores the lookup's own spelling (its row stamp is the one writes advance), else its loose
    * entry under the loose fence (without one, e.g. a refresh of a stale exact hit, nothing is filled).
    */
-  private loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string): Promise<Flight> {
-    if (!channels.fill.hasSubscribers) return this.loadAndFillNow(plan, fence, lease, source, looseFence, undefined);
+  private loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string, replacing = false): Promise<Flight> {
+    if (!channels.fill.hasSubscribers) return this.loadAndFillNow(plan, fence, lease, source, looseFence, replacing, undefined);
     const { model, operation, key, stamps, policy } = plan;
     const event: FillEvent = { model, operation, key, stamps, fence, ttlMs: policy.ttlMs, swrMs: policy.swrMs };
-    return channels.fill.tracePromise(() => this.loadAndFillNow(plan, fence, lease, source, looseFence, event), event);
+    return channels.fill.tracePromise(() => this.loadAndFillNow(plan, fence, lease, source, looseFence, replacing, event), event);
   }
 
   private async loadAndFillNow(
@@ -252,6 +262,7 @@ export class ReadThrough {
     lease: string | undefined,
     source: Loader,
     looseFence: string | undefined,
+    replacing: boolean,
     event: FillEvent | undefined,
   ): Promise<Flight> {
     let filling = false;
@@ -260,6 +271,7 @@ export class ReadThrough {
       const result = await source[LOAD]();
       const loadMs = performance.now() - started;
       if (event) event.loadMs = loadMs;
+      this.options.observer?.loaded(plan, loadMs);
       let encoded: string;
       try {
         // Encoded before the caller sees the result, so a caller mutating it cannot change what is cached.
@@ -280,18 +292,22 @@ export class ReadThrough {
       }
       // A null Prisma's merge may have made for another spelling's call is not this lookup's answer (unique-loads.ts).
       if (result === null && plan.spelling !== undefined && source[MERGED] === true) return { result, encoded };
-      const { ttlMs, swrMs } = plan.policy;
+      const exact = plan.spelling === undefined || plan.spelling.storesSpelling(result);
+      const swrMs = plan.policy.swrMs;
+      // Chosen once per fill: a ttl function sees each stored result once, never a hit.
+      const ttlMs = exact || looseFence !== undefined ? (this.options.ttl?.of(plan, result, source[ARGS], encoded, replacing) ?? plan.policy.ttlMs) : 0;
+      // Nothing to fill: another spelling's answer without its loose fence (a refresh), or a ttl of 0.
+      if ((!exact && looseFence === undefined) || ttlMs + swrMs <= 0) {
+        if (event) event.outcome = "not-stored";
+        return { result, encoded };
+      }
       let fill: FillRequest;
-      if (plan.spelling === undefined || plan.spelling.storesSpelling(result)) {
+      if (exact) {
         filling = true;
         fill = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
       } else {
-        if (looseFence === undefined) {
-          if (event) event.outcome = "not-stored";
-          return { result, encoded };
-        }
         // The lease stays on the exact key: released below, it lets waiting processes load for themselves.
-        fill = { key: plan.spelling.loose.key, stamps: plan.spelling.loose.stamps, fence: looseFence, value: encoded, ttlMs, swrMs, loadMs };
+        fill = { key: plan.spelling!.loose.key, stamps: plan.spelling!.loose.stamps, fence: looseFence!, value: encoded, ttlMs, swrMs, loadMs };
       }
       const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
       this.metrics.count(stored ? "fills" : "fillsRefused");

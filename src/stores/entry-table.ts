@@ -33,6 +33,11 @@ export class EntryTable {
     return this.entries.size;
   }
 
+  /** Bytes of keys, values and fences held (string lengths), for reports. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   /** The live entry under `key`, whatever its fence; expired entries are dropped. */
   get(key: string, now: number): TableEntry | undefined {
     const entry = this.entries.get(key);

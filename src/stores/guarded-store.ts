@@ -37,6 +37,10 @@ export class GuardedStore {
     }
   }
 
+  /** Calls that went to the store (round trips; in-process `lookupNow` answers are not counted), and their time in ms. */
+  roundTrips = 0;
+  roundTripMs = 0;
+
   /** Opens after consecutive failures so that calls skip a dead store at once (stores with `ping` only). */
   private readonly breaker: CircuitBreaker | undefined;
 
@@ -149,6 +153,8 @@ export class GuardedStore {
     // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
     const abandoned = { aborted: false };
     if (this.breaker?.isOpen) return fallback;
+    const started = performance.now();
+    this.roundTrips++;
     try {
       const timeout = new Promise<never>((_, reject) => {
         cancel = deadline(this.timeoutMs + extraMs, () => {
@@ -165,6 +171,7 @@ export class GuardedStore {
       return fallback;
     } finally {
       cancel();
+      this.roundTripMs += performance.now() - started;
     }
   }
 }

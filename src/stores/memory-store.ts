@@ -67,6 +67,11 @@ export class MemoryStore implements CacheStore {
     if (this.tier !== undefined) throw new CacheConfigError("store", `this memoryStore is the L1 of a ${this.tier}: pass the ${this.tier} as the store`);
   }
 
+  /** Bytes of entries held (string lengths of keys, values and fences), for `$cache.report()`. */
+  get bytesHeld(): number {
+    return this.table.heldBytes;
+  }
+
   lookupNow(request: LookupRequest): LookupResult {
     if (this.tier !== undefined) this.assertOwn();
     const now = Date.now();

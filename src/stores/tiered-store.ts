@@ -157,6 +157,11 @@ export class TieredStore implements CacheStore {
     this.heartbeatTimer.unref();
   }
 
+  /** Bytes of L1 entries held in this process (string lengths), for `$cache.report()`. */
+  get bytesHeld(): number {
+    return this.table.heldBytes;
+  }
+
   /** True while invalidations are being received in time, i.e. while L1 serves hits. */
   get l1Live(): boolean {
     return this.isServing(Date.now());

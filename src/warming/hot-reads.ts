@@ -5,6 +5,9 @@
  * and Decimals travel as strings, which Prisma accepts; reads whose args hold a BigInt or bytes are not recorded.
  */
 import { HotKeySketch } from "../insight/hot-keys.ts";
+import type { ReadPlan } from "../read/plans.ts";
+import type { ReadObserver } from "../read/read-observer.ts";
+import { ARGS, type Loader } from "../read/read-through.ts";
 import type { ReadDescriptor } from "./warm.ts";
 
 /** The Redis commands sharing needs (an ioredis `Redis` or `Cluster` fits). */
@@ -25,9 +28,11 @@ export function hotReadsKey(prefix: string): string {
   return `{${prefix}}:hot-reads`;
 }
 
-/** Records reads in a bounded sketch and shares the top K. */
-export class HotReads {
+/** Records reads in a bounded sketch and shares the top K; as a `ReadObserver`, it records the plugin's reads. */
+export class HotReads implements ReadObserver {
   readonly sketch: HotKeySketch;
+  /** Each plan's description, made once: plans are kept per args, so a hot read is described once, not per hit. */
+  private readonly described = new WeakMap<ReadPlan, string | null>();
 
   constructor(
     private readonly redis: HotReadRedis,
@@ -43,6 +48,28 @@ export class HotReads {
   record(read: ReadDescriptor): void {
     const text = describe(read);
     if (text !== undefined) this.sketch.record(text);
+  }
+
+  hit(plan: ReadPlan, source: Loader): void {
+    this.recordPlan(plan, source);
+  }
+
+  miss(plan: ReadPlan, source: Loader): void {
+    this.recordPlan(plan, source);
+  }
+
+  refresh(): void {}
+
+  loaded(): void {}
+
+  /** Records a model read the plugin served (raw queries are not warmable and are skipped). */
+  private recordPlan(plan: ReadPlan, source: Loader): void {
+    let text = this.described.get(plan);
+    if (text === undefined) {
+      text = plan.operation === "queryRaw" ? null : (describe({ model: plan.model, operation: plan.operation, args: source[ARGS] as Record<string, unknown> }) ?? null);
+      this.described.set(plan, text);
+    }
+    if (text !== null) this.sketch.record(text);
   }
 
   /** Publishes this process's top K into the shared list; resolves to the list's length. */

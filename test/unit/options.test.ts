@@ -303,3 +303,35 @@ describe("mergeTags", () => {
     expect(mergeTags(["a"], [])).toEqual(["a"]);
   });
 });
+
+describe("issue 11 options", () => {
+  const redisLike = { client: { eval() {}, zrevrange() {}, hincrby() {}, hgetall() {} }, lookup() {}, fill() {}, bump() {} };
+
+  it("resolves the opt-in systems with their documented defaults, off by default", () => {
+    expect(resolveOptions()).toMatchObject({ sizing: undefined, hotReads: undefined, warmOnStart: undefined, writeBehind: undefined, redis: undefined });
+    const resolved = resolveOptions({ store: redisLike as never, sizing: true, hotReads: true, warmOnStart: true, writeBehind: true });
+    expect(resolved.sizing).toEqual(DEFAULTS.sizing);
+    expect(resolved.hotReads).toEqual(DEFAULTS.hotReads);
+    expect(resolved.warmOnStart).toEqual(DEFAULTS.warmOnStart);
+    expect(resolved.writeBehind).toEqual({ ...DEFAULTS.writeBehind, flush: true });
+    expect(resolved.redis).toBe(redisLike.client);
+  });
+
+  it("keeps a ttl function with the plugin's ttl as its fallback, and adaptive bounds in milliseconds", () => {
+    const ttl = () => 5;
+    const resolved = resolveOptions({ ttl: 30, models: { Post: { ttl }, User: { adaptiveTtl: { min: 1, max: 60 } } } });
+    expect(resolved.models.Post).toMatchObject({ ttlMs: 30_000, ttlOf: ttl });
+    expect(resolved.models.User).toMatchObject({ ttlMs: 1_000, adaptive: { minMs: 1_000, maxMs: 60_000 } });
+  });
+
+  it("names the field of a bad systems option", () => {
+    expect(configError(resolve({ hotReads: true, store: memoryStore() })).field).toBe("hotReads");
+    expect(configError(resolve({ writeBehind: { flushIntervalMs: 0 }, store: redisLike })).field).toBe("writeBehind.flushIntervalMs");
+    expect(configError(resolve({ writeBehind: { table: "drop table;" }, store: redisLike })).field).toBe("writeBehind.table");
+    expect(configError(resolve({ warmOnStart: { concurrency: 1.5 }, store: redisLike })).field).toBe("warmOnStart.concurrency");
+    expect(configError(resolve({ sizing: { maxSampledKeys: 8 } })).field).toBe("sizing.maxSampledKeys");
+    expect(configError(resolve({ sizing: "yes" })).field).toBe("sizing");
+    expect(configError(resolve({ models: { Post: { adaptiveTtl: { min: 1 } } } })).field).toBe("models.Post.adaptiveTtl.max");
+    expect(configError(resolve({ models: { Post: { adaptiveTtl: { min: 1, max: 2, grow: 3 } } } })).field).toBe("models.Post.adaptiveTtl.grow");
+  });
+});
