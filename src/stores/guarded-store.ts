@@ -85,6 +85,7 @@ export class GuardedStore {
       aborted: false,
       answered: (index: number, result: LookupResult) => settle[index]?.(result),
       nextStep: () => {
+        this.roundTrips++;
         cancel();
         cancel = deadline(this.timeoutMs, () => {
           progress.aborted = true;
@@ -93,6 +94,7 @@ export class GuardedStore {
       },
     };
     const timedOut = new Promise<never>((_, reject) => (late = reject));
+    const started = performance.now();
     progress.nextStep();
     // A store that throws synchronously fails like one that rejects.
     const looking = new Promise<LookupResult[]>((resolve) => resolve(this.store.lookup(requests, progress)));
@@ -110,6 +112,7 @@ export class GuardedStore {
       )
       .finally(() => {
         cancel();
+        this.roundTripMs += performance.now() - started;
         // Answers given along the way stay; the rest fall back to the database.
         for (const resolve of settle) resolve(undefined);
       });
