@@ -308,7 +308,7 @@ async function concurrentLookups(base: PrismaClient, viaRedis: Cached, viaL1: Ca
  * plugin, and a bare Redis round trip (a GET of a small key) measured in the same run as the unit of the target.
  */
 async function misses(base: PrismaClient, viaRedis: Cached, viaL1: Cached, viaPeer: Peer, redis: Redis, sql: CountingAdapter, roundTrips: Counter, ids: number[]): Promise<void> {
-  const iterations = 1_500;
+  const iterations = 1_000;
   const warm = Math.min(1_000, iterations / 10);
   let at = 200; // ids[0..200) are read by the workloads above
   const fresh = (read: (id: number) => Promise<unknown>) => {
@@ -321,10 +321,12 @@ async function misses(base: PrismaClient, viaRedis: Cached, viaL1: Cached, viaPe
   const rtt = await measure("Redis round trip (GET of a small key)", sql, roundTrips, 5_000, () => redis.get(`{${PREFIX}}:rtt`));
   await redis.del(`{${PREFIX}}:rtt`);
   const rows = [
-    await measure("uncached Prisma", sql, roundTrips, iterations, fresh((id) => base.post.findUnique({ where: { id } }))),
-    await measure("redisStore miss", sql, roundTrips, iterations, fresh((id) => viaRedis.post.findUnique({ where: { id } }))),
-    await measure("tieredStore miss (L1 and Redis)", sql, roundTrips, iterations, fresh((id) => viaL1.post.findUnique({ where: { id } }))),
-    await measure("peer miss", sql, roundTrips, iterations, fresh((id) => viaPeer.post.findUnique({ where: { id } }))),
+    ...(await measureInterleaved(sql, roundTrips, iterations, [
+      ["uncached Prisma", fresh((id) => base.post.findUnique({ where: { id } }))],
+      ["redisStore miss", fresh((id) => viaRedis.post.findUnique({ where: { id } }))],
+      ["tieredStore miss (L1 and Redis)", fresh((id) => viaL1.post.findUnique({ where: { id } }))],
+      ["peer miss", fresh((id) => viaPeer.post.findUnique({ where: { id } }))],
+    ])),
     rtt,
   ];
   const [uncached, viaRedisRow, viaL1Row, peer] = rows as [Measurement, Measurement, Measurement, Measurement];
@@ -356,19 +358,20 @@ async function writes(
   roundTrips: Counter,
   ids: number[],
 ): Promise<void> {
-  const iterations = 1_500;
+  const iterations = 1_000;
   const update = (client: unknown) => {
     let i = 0;
     return () => (client as PrismaClient).post.update({ where: { id: ids[9_000 + (i++ % 500)]! }, data: { views: { increment: 1 } } });
   };
   // The acknowledgement wait: the tiered store's bump minus its Redis script (bump + publish) alone.
-  const timing = { bump: 0, script: 0 };
+  const timing = { bump: 0, script: 0, calls: 0 };
   const store = tieredL1 as unknown as { bump(stamps: readonly string[]): Promise<void>; l2: { bumpAndPublish(...args: unknown[]): Promise<number> } };
   const [bump, script] = [store.bump.bind(store), store.l2.bumpAndPublish.bind(store.l2)];
   store.bump = async (stamps) => {
     const t = performance.now();
     await bump(stamps);
     timing.bump += performance.now() - t;
+    timing.calls++;
   };
   store.l2.bumpAndPublish = async (...args: unknown[]) => {
     const t = performance.now();
@@ -376,17 +379,17 @@ async function writes(
     timing.script += performance.now() - t;
     return receivers;
   };
-  const rows = [
-    await measure("uncached Prisma update", sql, roundTrips, iterations, update(base)),
-    await measure("redisStore (invalidating)", sql, roundTrips, iterations, update(viaRedis)),
-  ];
-  timing.bump = timing.script = 0;
-  const tiered = await measure("tieredStore (invalidating, acknowledged)", sql, roundTrips, iterations, update(viaL1));
-  const ackWaitUs = us((timing.bump - timing.script) / iterations);
-  tiered.extra = { ...tiered.extra, ackWaitMeanUs: ackWaitUs, scriptMeanUs: us(timing.script / iterations) };
+  const rows = await measureInterleaved(sql, roundTrips, iterations, [
+    ["uncached Prisma update", update(base)],
+    ["redisStore (invalidating)", update(viaRedis)],
+    ["tieredStore (invalidating, acknowledged)", update(viaL1)],
+    ["peer (invalidateOnWrite)", update(viaPeer)],
+  ]);
+  const tiered = rows[2]!;
+  const ackWaitUs = us((timing.bump - timing.script) / timing.calls);
+  tiered.extra = { ...tiered.extra, ackWaitMeanUs: ackWaitUs, scriptMeanUs: us(timing.script / timing.calls) };
   store.bump = bump;
   store.l2.bumpAndPublish = script;
-  rows.push(tiered, await measure("peer (invalidateOnWrite)", sql, roundTrips, iterations, update(viaPeer)));
   const [uncached, viaRedisRow, , peer] = rows as [Measurement, Measurement, Measurement, Measurement];
   for (const row of rows) {
     row.ratio = `${(row.p50Us / uncached.p50Us).toFixed(2)}x uncached p50`;
@@ -597,6 +600,44 @@ async function measure(
     redisRoundTrips: roundTrips.count,
     extra: { iterations },
   };
+}
+
+/**
+ * Times several ops in turns (one call of each, round after round), so that the load of a shared machine drifting
+ * over the run weighs on all of them alike; SQL and round trips are counted per op. Not for ops that share state.
+ */
+async function measureInterleaved(sql: CountingAdapter, roundTrips: Counter, iterations: number, ops: [name: string, op: () => Promise<unknown>][]): Promise<Measurement[]> {
+  for (let i = 0; i < Math.min(1_000, iterations / 10); i++) for (const [, op] of ops) await op();
+  const latencies = ops.map(() => new Float64Array(iterations));
+  const sqlCounts = ops.map(() => 0);
+  const trips = ops.map(() => 0);
+  const spent = ops.map(() => 0);
+  for (let i = 0; i < iterations; i++) {
+    for (let j = 0; j < ops.length; j++) {
+      sql.reset();
+      roundTrips.count = 0;
+      const t = performance.now();
+      await ops[j]![1]();
+      const took = performance.now() - t;
+      latencies[j]![i] = took;
+      spent[j]! += took;
+      sqlCounts[j]! += sql.count();
+      trips[j]! += roundTrips.count;
+    }
+  }
+  return ops.map(([name], j) => {
+    const sorted = latencies[j]!.sort();
+    return {
+      name,
+      opsPerSec: Math.round((iterations * 1000) / spent[j]!),
+      p50Us: us(sorted[iterations >> 1]!),
+      p99Us: us(sorted[Math.floor(iterations * 0.99)]!),
+      p999Us: us(sorted[Math.floor(iterations * 0.999)]!),
+      sql: sqlCounts[j]!,
+      redisRoundTrips: trips[j]!,
+      extra: { iterations },
+    };
+  });
 }
 
 function us(ms: number): number {

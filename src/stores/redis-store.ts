@@ -81,54 +81,73 @@ export class RedisStore implements CacheStore {
   readonly keyPrefix: string;
 
   /**
-   * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
-   * rest go through the LOOKUP script (redis-scripts.ts) in a second round trip.
+   * A request that may take a lease goes straight to the LOOKUP script (redis-scripts.ts), which answers a hit as
+   * well and takes the lease in the same round trip when the entry is absent or stale: a miss costs one lookup
+   * round trip, not an MGET and then the script. The others (no lease, or only a peek at one) are answered by one
+   * MGET of the entries and their stamps, sent at the same time; those it cannot answer (a stamp is missing) go
+   * through the script in a second round trip.
    */
   async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
     this.ensureReady("lookup");
+    const results: LookupResult[] = new Array(requests.length);
+    const leasing: number[] = [];
+    const peeking: number[] = [];
+    requests.forEach((request, i) => (request.lease !== undefined && request.lease.ms > 0 ? leasing : peeking).push(i));
+    const [rest] = await Promise.all([
+      peeking.length === 0 ? [] : this.lookupByMget(requests, peeking, results),
+      leasing.length === 0 ? undefined : this.lookupByScript(requests, leasing, results),
+    ]);
+    if (rest.length === 0) return results;
+    if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
+    await this.lookupByScript(requests, rest, results);
+    return results;
+  }
+
+  /** Answers `which` of `requests` from one MGET into `results`; returns those it could not answer. */
+  private async lookupByMget(all: readonly LookupRequest[], which: readonly number[], results: LookupResult[]): Promise<number[]> {
+    const requests = which.map((i) => all[i]!);
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
-    // Peeking at a lease (ms 0) is answered here; taking one needs the script.
+    // Peeking at a lease (ms 0) is answered here.
     const peeks = requests.flatMap((request, i) => (request.lease?.ms === 0 ? [i] : []));
     const values = await this.client.mget(...requests.map((request) => request.key), ...peeks.map((i) => leaseKey(requests[i]!.key)), ...stamps);
     const now = Date.now();
     const stampsAt = requests.length + peeks.length;
     const tokens = new Map<string, string | null>(stamps.map((stamp, i) => [stamp, values[stampsAt + i] ?? null]));
     const holders = new Map<number, string | null>(peeks.map((i, j) => [i, values[requests.length + j] ?? null]));
-    const results: LookupResult[] = new Array(requests.length);
     const rest: number[] = [];
     requests.forEach((request, i) => {
       const parts = request.stamps.map((stamp) => tokens.get(stamp));
-      if (parts.some((token) => token == null)) return void rest.push(i);
+      if (parts.some((token) => token == null)) return void rest.push(which[i]!);
       const fence = parts.join(",");
       const entry = values[i];
       const found = entry?.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
-      const wantsLease = found.value === undefined || found.freshForMs! <= 0;
-      if (request.lease && wantsLease) {
-        if (request.lease.ms > 0) return void rest.push(i);
+      if (request.lease && (found.value === undefined || found.freshForMs! <= 0)) {
         const holder = holders.get(i);
         if (holder != null && holder !== request.lease.token) found.leaseBusy = true;
       }
-      results[i] = found;
+      results[which[i]!] = found;
     });
-    if (rest.length === 0) return results;
-    if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
+    return rest;
+  }
+
+  /** Answers `which` of `requests` through the LOOKUP script (one round trip) into `results`. */
+  private async lookupByScript(all: readonly LookupRequest[], which: readonly number[], results: LookupResult[]): Promise<void> {
     const keys: string[] = [];
-    const args: (string | number)[] = [this.nextToken(), now, rest.length];
-    for (const i of rest) {
-      const request = requests[i]!;
+    const args: (string | number)[] = [this.nextToken(), Date.now(), which.length];
+    for (const i of which) {
+      const request = all[i]!;
       keys.push(request.key, leaseKey(request.key), ...request.stamps);
       args.push(request.stamps.length, Math.max(1, Math.ceil(request.stampLifeMs)), Math.ceil(request.lease?.ms ?? 0), request.lease?.token ?? "");
     }
     const reply = (await this.run("lookup", LOOKUP, keys, args)) as string[];
     const later = Date.now();
-    rest.forEach((i, j) => {
+    which.forEach((i, j) => {
       const [fence, entry, lease] = [reply[3 * j]!, reply[3 * j + 1]!, reply[3 * j + 2]!];
       const found: LookupResult = entry === "" ? { fence } : parseEntry(fence, entry, later);
       if (lease === "-") found.leaseBusy = true;
       else if (lease === "+") found.leased = true;
       results[i] = found;
     });
-    return results;
   }
 
   async fill(request: FillRequest): Promise<boolean> {
