@@ -81,25 +81,40 @@ export class RedisStore implements CacheStore {
   readonly keyPrefix: string;
 
   /**
-   * A request that may take a lease goes straight to the LOOKUP script (redis-scripts.ts), which answers a hit as
-   * well and takes the lease in the same round trip when the entry is absent or stale: a miss costs one lookup
-   * round trip, not an MGET and then the script. The others (no lease, or only a peek at one) are answered by one
-   * MGET of the entries and their stamps, sent at the same time; those it cannot answer (a stamp is missing) go
-   * through the script in a second round trip.
+   * Share of the lookups asking for a lease that found no fresh entry, lately (a moving average over about 64).
+   * Above `SCRIPT_FIRST_SHARE` they go straight to the LOOKUP script, which answers a hit as well and takes the
+   * lease in the same round trip when the entry is absent or stale: a miss then costs one lookup round trip, not an
+   * MGET and then the script. Below it they go through the MGET first, which answers a hit for less than a script.
+   */
+  private missShare = 0;
+
+  /**
+   * Requests that may take a lease go to the LOOKUP script first while lookups mostly miss (see `missShare`); the
+   * others (and all of them while lookups mostly hit) are answered by one MGET of the entries and their stamps,
+   * sent at the same time; those it cannot answer (a stamp is missing, or a lease is wanted) go through the script
+   * in a second round trip.
    */
   async lookup(requests: readonly LookupRequest[], signal?: Abandonment): Promise<LookupResult[]> {
     this.ensureReady("lookup");
     const results: LookupResult[] = new Array(requests.length);
+    const scriptFirst = this.missShare > SCRIPT_FIRST_SHARE;
     const leasing: number[] = [];
     const peeking: number[] = [];
-    requests.forEach((request, i) => (request.lease !== undefined && request.lease.ms > 0 ? leasing : peeking).push(i));
+    requests.forEach((request, i) => (scriptFirst && request.lease !== undefined && request.lease.ms > 0 ? leasing : peeking).push(i));
     const [rest] = await Promise.all([
       peeking.length === 0 ? [] : this.lookupByMget(requests, peeking, results),
       leasing.length === 0 ? undefined : this.lookupByScript(requests, leasing, results),
     ]);
-    if (rest.length === 0) return results;
-    if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
-    await this.lookupByScript(requests, rest, results);
+    if (rest.length > 0) {
+      if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
+      await this.lookupByScript(requests, rest, results);
+    }
+    requests.forEach((request, i) => {
+      if (request.lease === undefined || request.lease.ms === 0) return;
+      const found = results[i]!;
+      const missed = found.value === undefined || found.freshForMs! <= 0 ? 1 : 0;
+      this.missShare += (missed - this.missShare) / 64;
+    });
     return results;
   }
 
@@ -107,7 +122,7 @@ export class RedisStore implements CacheStore {
   private async lookupByMget(all: readonly LookupRequest[], which: readonly number[], results: LookupResult[]): Promise<number[]> {
     const requests = which.map((i) => all[i]!);
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
-    // Peeking at a lease (ms 0) is answered here.
+    // Peeking at a lease (ms 0) is answered here; taking one needs the script.
     const peeks = requests.flatMap((request, i) => (request.lease?.ms === 0 ? [i] : []));
     const values = await this.client.mget(...requests.map((request) => request.key), ...peeks.map((i) => leaseKey(requests[i]!.key)), ...stamps);
     const now = Date.now();
@@ -122,6 +137,8 @@ export class RedisStore implements CacheStore {
       const entry = values[i];
       const found = entry?.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
       if (request.lease && (found.value === undefined || found.freshForMs! <= 0)) {
+        // Taking a lease needs the script.
+        if (request.lease.ms > 0) return void rest.push(which[i]!);
         const holder = holders.get(i);
         if (holder != null && holder !== request.lease.token) found.leaseBusy = true;
       }
@@ -266,6 +283,9 @@ export class RedisStore implements CacheStore {
     }
   }
 }
+
+/** Above this share of misses, lookups that may take a lease go to the script first (see `missShare`). */
+const SCRIPT_FIRST_SHARE = 0.25;
 
 /** The lease key of an entry key: same `{prefix}` hash tag, so the scripts keep it in the entry's slot. */
 function leaseKey(key: string): string {
