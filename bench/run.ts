@@ -4,7 +4,7 @@
  *
  * Environment: DATABASE_URL (a role that may create databases; default postgresql://postgres@127.0.0.1:5432/postgres),
  * REDIS_URL (default redis://127.0.0.1:6379), BENCH_MIXED_MS (length of each measured mixed run, default 10000),
- * BENCH_WARMUP_MS (unmeasured warm-up before it, default 20000), BENCH_ONLY (1-8: one workload), BENCH_SRC=1 (measure
+ * BENCH_WARMUP_MS (unmeasured warm-up before it, default 20000), BENCH_ONLY (1-8, or a list such as 1,2,6: those workloads), BENCH_SRC=1 (measure
  * the sources instead of the build), BENCH_PREFIX (Redis key prefix, default "bench"), BENCH_DB_PREFIX (name prefix of
  * the scratch database, default "pcp_bench"), BENCH_E2E_MS (length of each end-to-end run, default 8000).
  *
@@ -88,16 +88,18 @@ async function main(): Promise<void> {
     const viaPeer = withPeer(base, peerRedis, peerPrefix);
     await waitFor(() => stores.every((store) => store.l1Live), "the tiered stores' L1s live");
 
-    const only = process.env.BENCH_ONLY; // e.g. BENCH_ONLY=4 runs the mixed workload alone
+    // e.g. BENCH_ONLY=4 runs the mixed workload alone, BENCH_ONLY=1,2,6 three workloads.
+    const only = process.env.BENCH_ONLY?.split(",");
+    const runs = (workload: string) => only === undefined || only.includes(workload);
     try {
-      if (!only || only === "1") await hotFindUnique(base, viaRedis, viaL1, viaPeer, redis, sql, roundTrips, ids[0]!);
-      if (!only || only === "2") await findManyWithInclude(base, viaRedis, viaL1, viaPeer, sql, roundTrips);
-      if (!only || only === "3") await concurrentLookups(base, viaRedis, viaL1, sql, roundTrips, ids);
-      if (!only || only === "6") await misses(base, viaRedis, viaL1, viaPeer, redis, sql, roundTrips, ids);
-      if (!only || only === "7") await writes(base, viaRedis, viaL1, viaPeer, stores[0]!, redis, sql, roundTrips, ids);
-      if (!only || only === "4") await mixedWorkload(base, url, redis, peerRedis, sql, ids, prefix, peerPrefix, tiered);
-      if (!only || only === "8") await endToEndWorkload(url, ids, prefix);
-      if (!only) await changeFeedWorkload();
+      if (runs("1")) await hotFindUnique(base, viaRedis, viaL1, viaPeer, redis, sql, roundTrips, ids[0]!);
+      if (runs("2")) await findManyWithInclude(base, viaRedis, viaL1, viaPeer, sql, roundTrips);
+      if (runs("3")) await concurrentLookups(base, viaRedis, viaL1, sql, roundTrips, ids);
+      if (runs("6")) await misses(base, viaRedis, viaL1, viaPeer, redis, sql, roundTrips, ids);
+      if (runs("7")) await writes(base, viaRedis, viaL1, viaPeer, stores[0]!, redis, sql, roundTrips, ids);
+      if (runs("4")) await mixedWorkload(base, url, redis, peerRedis, sql, ids, prefix, peerPrefix, tiered);
+      if (runs("8")) await endToEndWorkload(url, ids, prefix);
+      if (only === undefined) await changeFeedWorkload();
     } finally {
       const peerKeys = await redis.keys(`${peerPrefix}*`);
       for (let i = 0; i < peerKeys.length; i += 1000) await redis.unlink(...peerKeys.slice(i, i + 1000));
