@@ -164,7 +164,16 @@ async function changeFeedWorkload(): Promise<void> {
 }
 
 /** 1. The same findUnique by id over and over. */
-async function hotFindUnique(base: PrismaClient, viaRedis: Cached, viaL1: Cached, viaPeer: Peer, redis: Redis, sql: CountingAdapter, roundTrips: Counter, id: number): Promise<void> {
+async function hotFindUnique(
+  base: PrismaClient,
+  viaRedis: Cached,
+  viaL1: Cached,
+  viaPeer: Peer,
+  redis: Redis,
+  sql: CountingAdapter,
+  roundTrips: Counter,
+  id: number,
+): Promise<void> {
   const args = { where: { id } };
   const encoded = encode(await base.post.findUnique(args));
   // The floor: a bare model method returning a fresh decode of the same cached value (no key, no lookup).
