@@ -89,8 +89,21 @@ export class RedisStore implements CacheStore {
   private missShare = 0;
 
   /**
-   * Requests that may take a lease go to the LOOKUP script first while lookups mostly miss (see `missShare`); the
-   * others (and all of them while lookups mostly hit) are answered by one MGET of the entries and their stamps,
+   * Keys this store last saw with an entry (filled, or found): their lookups take the MGET even while most lookups
+   * miss, since they most likely hit. Bounded: cleared when full.
+   */
+  private readonly present = new Set<string>();
+
+  private sawEntry(key: string): void {
+    if (key.length > MAX_PRESENT_KEY) return;
+    if (this.present.size >= MAX_PRESENT) this.present.clear();
+    this.present.add(key);
+  }
+
+  /**
+   * Requests that may take a lease go to the LOOKUP script first while lookups mostly miss (see `missShare`),
+   * unless this store last saw their key with an entry (`present`); the others (and all of them while lookups
+   * mostly hit) are answered by one MGET of the entries and their stamps,
    * sent at the same time; those it cannot answer (a stamp is missing, or a lease is wanted) go through the script
    * in a second round trip.
    */
@@ -100,7 +113,7 @@ export class RedisStore implements CacheStore {
     const scriptFirst = this.missShare > SCRIPT_FIRST_SHARE;
     const leasing: number[] = [];
     const peeking: number[] = [];
-    requests.forEach((request, i) => (scriptFirst && request.lease !== undefined && request.lease.ms > 0 ? leasing : peeking).push(i));
+    requests.forEach((request, i) => (scriptFirst && request.lease !== undefined && request.lease.ms > 0 && !this.present.has(request.key) ? leasing : peeking).push(i));
     const [rest] = await Promise.all([
       peeking.length === 0 ? [] : this.lookupByMget(requests, peeking, results),
       leasing.length === 0 ? undefined : this.lookupByScript(requests, leasing, results),
@@ -114,6 +127,8 @@ export class RedisStore implements CacheStore {
       const found = results[i]!;
       const missed = found.value === undefined || found.freshForMs! <= 0 ? 1 : 0;
       this.missShare += (missed - this.missShare) / 64;
+      if (found.value === undefined) this.present.delete(request.key);
+      else this.sawEntry(request.key);
     });
     return results;
   }
@@ -182,6 +197,9 @@ export class RedisStore implements CacheStore {
       args.push(request.stamps.length, request.fence, Math.round(now + request.ttlMs), now + life, Math.round(request.loadMs), request.value, request.lease ?? "", life);
     }
     const reply = (await this.run("fill", FILL, keys, args)) as number[];
+    requests.forEach((request, i) => {
+      if (reply[i] === 1) this.sawEntry(request.key);
+    });
     return reply.map((stored) => stored === 1);
   }
 
@@ -286,6 +304,9 @@ export class RedisStore implements CacheStore {
 
 /** Above this share of misses, lookups that may take a lease go to the script first (see `missShare`). */
 const SCRIPT_FIRST_SHARE = 0.25;
+/** Bounds of `RedisStore.present`: keys kept, and the longest key kept. */
+const MAX_PRESENT = 10_000;
+const MAX_PRESENT_KEY = 512;
 
 /** The lease key of an entry key: same `{prefix}` hash tag, so the scripts keep it in the entry's slot. */
 function leaseKey(key: string): string {
