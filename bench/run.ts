@@ -110,7 +110,8 @@ async function main(): Promise<void> {
     await Promise.all(stores.map((store) => store.close()));
     await base.$disconnect();
     await sql.close();
-    const keys = await redis.keys(`{${prefix}*`);
+    // Entries and stamps are `{prefix...}:...`; the tiered stores' generation keys are `<channel>:generation`.
+    const keys = [...(await redis.keys(`{${prefix}*`)), ...(await redis.keys(`${prefix}*`))];
     if (keys.length > 0) await redis.unlink(...keys);
     redis.disconnect();
     await drop();
