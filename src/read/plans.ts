@@ -34,6 +34,13 @@ const MAX_MEMO_TEXT = 256;
 
 export class PlanCache {
   private readonly plans = new Map<string, Map<string, Map<string, ReadPlan>>>();
+  /**
+   * The same plans for the commonest read, a lookup by one scalar (`{ where: { id: 5 } }`), by model, operation,
+   * field and value: a hit then builds and hashes no canonical text. Filled only with what `plans` returned for
+   * such args, so both always agree.
+   */
+  private readonly byScalar = new Map<string, Map<string, Map<string, Map<unknown, ReadPlan>>>>();
+  private byScalarEntries = 0;
   private readonly stampMemo = new Map<string, Dependencies>();
 
   constructor(
@@ -51,6 +58,33 @@ export class PlanCache {
 
   /** Keys a model read (in `namespace`, see keys.ts) and resolves what it depends on. */
   plan(model: string, operation: string, args: unknown, policy: ResolvedPolicy, namespace?: string): ReadPlan {
+    // The scalar memo serves the shared namespace only: its key is the value alone.
+    const field = namespace === undefined ? scalarField(args) : undefined;
+    if (field === undefined) return this.planByText(model, operation, args, policy, namespace);
+    const value = (args as { where: Record<string, unknown> }).where[field];
+    let byValue = this.byScalar.get(model)?.get(operation)?.get(field);
+    const known = byValue?.get(value);
+    if (known !== undefined && known.policy === policy) return known;
+    const plan = this.planByText(model, operation, args, policy);
+    if (this.byScalarEntries >= this.maxEntries) {
+      this.byScalar.clear();
+      this.byScalarEntries = 0;
+      byValue = undefined;
+    }
+    if (byValue === undefined) {
+      byValue = new Map();
+      const byOperation = this.byScalar.get(model) ?? new Map<string, Map<string, Map<unknown, ReadPlan>>>();
+      const byField = byOperation.get(operation) ?? new Map<string, Map<unknown, ReadPlan>>();
+      byField.set(field, byValue);
+      byOperation.set(operation, byField);
+      this.byScalar.set(model, byOperation);
+    }
+    if (!byValue.has(value)) this.byScalarEntries++;
+    byValue.set(value, plan);
+    return plan;
+  }
+
+  private planByText(model: string, operation: string, args: unknown, policy: ResolvedPolicy, namespace?: string): ReadPlan {
     // Plans are immutable: the same args under the same policy object (a model's own, or a strategy's) reuse one.
     const text = canonical(args);
     // Long args (user input in a filter) are remembered by their digest: the memo never holds their text.
@@ -98,6 +132,11 @@ export class PlanCache {
     return [key, looseKey(key)];
   }
 
+  /** Plans the scalar memo holds (for the test of its bound). */
+  get scalarEntries(): number {
+    return this.byScalarEntries;
+  }
+
   /** Keys a read whose stamps the caller computed (raw queries); not kept. */
   customPlan(model: string, operation: string, args: unknown, stamps: readonly string[], policy: ResolvedPolicy, namespace?: string): ReadPlan {
     const key = entryKey(this.prefix, model, operation, args, namespace);
@@ -116,4 +155,28 @@ export class PlanCache {
   private stampKeys(stamps: readonly string[]): string[] {
     return stamps.map((stamp) => stampKey(this.prefix, stamp));
   }
+}
+
+/**
+ * The field of `{ where: { <field>: <number or string> } }` and nothing else (plain objects, no other members): the
+ * args whose plan the scalar memo may hold. Anything else, however close, takes the canonical text.
+ */
+function scalarField(args: unknown): string | undefined {
+  if (typeof args !== "object" || args === null || Object.getPrototypeOf(args) !== Object.prototype) return undefined;
+  let where: unknown;
+  let members = 0;
+  for (const key in args) {
+    if (key !== "where" || ++members > 1) return undefined;
+    where = (args as { where: unknown }).where;
+  }
+  if (typeof where !== "object" || where === null || Object.getPrototypeOf(where) !== Object.prototype) return undefined;
+  let field: string | undefined;
+  let value: unknown;
+  for (const key in where) {
+    if (field !== undefined) return undefined;
+    field = key;
+    value = (where as Record<string, unknown>)[key];
+  }
+  if (field === undefined || (typeof value !== "number" && typeof value !== "string")) return undefined;
+  return field;
 }

@@ -105,12 +105,63 @@ export class RedisStore implements CacheStore {
   readonly keyPrefix: string;
 
   /**
-   * One MGET of the entries and their stamps answers hits (and misses that need no new stamp and no lease); the
-   * rest go through the LOOKUP script (redis-scripts.ts) in a second round trip.
+   * Share of the lookups asking for a lease that found no fresh entry, lately (a moving average over about 64).
+   * Above `SCRIPT_FIRST_SHARE` they go straight to the LOOKUP script, which answers a hit as well and takes the
+   * lease in the same round trip when the entry is absent or stale: a miss then costs one lookup round trip, not an
+   * MGET and then the script. Below it they go through the MGET first, which answers a hit for less than a script.
+   */
+  private missShare = 0;
+
+  /**
+   * Keys this store last saw with an entry (filled, or found): their lookups take the MGET even while most lookups
+   * miss, since they most likely hit. Bounded: cleared when full.
+   */
+  private readonly present = new Set<string>();
+
+  private sawEntry(key: string): void {
+    if (key.length > MAX_PRESENT_KEY) return;
+    if (this.present.size >= MAX_PRESENT) this.present.clear();
+    this.present.add(key);
+  }
+
+  /**
+   * Requests that may take a lease go to the LOOKUP script first while lookups mostly miss (see `missShare`),
+   * unless this store last saw their key with an entry (`present`); the others (and all of them while lookups
+   * mostly hit) are answered by one MGET of the entries and their stamps,
+   * sent at the same time; those it cannot answer (a stamp is missing, or a lease is wanted) go through the script
+   * in a second round trip.
    */
   async lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]> {
     this.ensureReady("lookup");
     if (this.cluster) return this.cluster.lookup(requests, signal);
+    const results: LookupResult[] = new Array(requests.length);
+    const scriptFirst = this.missShare > SCRIPT_FIRST_SHARE;
+    const leasing: number[] = [];
+    const peeking: number[] = [];
+    requests.forEach((request, i) => (scriptFirst && request.lease !== undefined && request.lease.ms > 0 && !this.present.has(request.key) ? leasing : peeking).push(i));
+    const [rest] = await Promise.all([
+      peeking.length === 0 ? [] : this.lookupByMget(requests, peeking, results),
+      leasing.length === 0 ? undefined : this.lookupByScript(requests, leasing, results),
+    ]);
+    if (rest.length > 0) {
+      answerEarly(results, signal);
+      if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
+      await this.lookupByScript(requests, rest, results);
+    }
+    requests.forEach((request, i) => {
+      if (request.lease === undefined || request.lease.ms === 0) return;
+      const found = results[i]!;
+      const missed = found.value === undefined || found.freshForMs! <= 0 ? 1 : 0;
+      this.missShare += (missed - this.missShare) / 64;
+      if (found.value === undefined) this.present.delete(request.key);
+      else this.sawEntry(request.key);
+    });
+    return results;
+  }
+
+  /** Answers `which` of `requests` from one MGET into `results`; returns those it could not answer. */
+  private async lookupByMget(all: readonly LookupRequest[], which: readonly number[], results: LookupResult[]): Promise<number[]> {
+    const requests = which.map((i) => all[i]!);
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
     // Peeking at a lease (ms 0) is answered here; taking one needs the script.
     const peeks = requests.flatMap((request, i) => (request.lease?.ms === 0 ? [i] : []));
@@ -119,42 +170,42 @@ export class RedisStore implements CacheStore {
     const stampsAt = requests.length + peeks.length;
     const tokens = new Map<string, string | null>(stamps.map((stamp, i) => [stamp, values[stampsAt + i] ?? null]));
     const holders = new Map<number, string | null>(peeks.map((i, j) => [i, values[requests.length + j] ?? null]));
-    const results: LookupResult[] = new Array(requests.length);
     const rest: number[] = [];
     requests.forEach((request, i) => {
       const parts = request.stamps.map((stamp) => tokens.get(stamp));
-      if (parts.some((token) => token == null)) return void rest.push(i);
+      if (parts.some((token) => token == null)) return void rest.push(which[i]!);
       const fence = parts.join(",");
       const entry = values[i];
       const found = entry?.startsWith(`${fence}\n`) ? parseEntry(fence, entry, now) : { fence };
-      const wantsLease = found.value === undefined || found.freshForMs! <= 0;
-      if (request.lease && wantsLease) {
-        if (request.lease.ms > 0) return void rest.push(i);
+      if (request.lease && (found.value === undefined || found.freshForMs! <= 0)) {
+        // Taking a lease needs the script.
+        if (request.lease.ms > 0) return void rest.push(which[i]!);
         const holder = holders.get(i);
         if (holder != null && holder !== request.lease.token) found.leaseBusy = true;
       }
-      results[i] = found;
+      results[which[i]!] = found;
     });
-    if (rest.length === 0) return results;
-    answerEarly(results, signal);
-    if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
+    return rest;
+  }
+
+  /** Answers `which` of `requests` through the LOOKUP script (one round trip) into `results`. */
+  private async lookupByScript(all: readonly LookupRequest[], which: readonly number[], results: LookupResult[]): Promise<void> {
     const keys: string[] = [];
-    const args: (string | number)[] = [this.nextToken(), now, rest.length];
-    for (const i of rest) {
-      const request = requests[i]!;
+    const args: (string | number)[] = [this.nextToken(), Date.now(), which.length];
+    for (const i of which) {
+      const request = all[i]!;
       keys.push(request.key, leaseKey(request.key), ...request.stamps);
       args.push(request.stamps.length, Math.max(1, Math.ceil(request.stampLifeMs)), Math.ceil(request.lease?.ms ?? 0), request.lease?.token ?? "");
     }
     const reply = (await this.run("lookup", LOOKUP, keys, args)) as string[];
     const later = Date.now();
-    rest.forEach((i, j) => {
+    which.forEach((i, j) => {
       const [fence, entry, lease] = [reply[3 * j]!, reply[3 * j + 1]!, reply[3 * j + 2]!];
       const found: LookupResult = entry === "" ? { fence } : parseEntry(fence, entry, later);
       if (lease === "-") found.leaseBusy = true;
       else if (lease === "+") found.leased = true;
       results[i] = found;
     });
-    return results;
   }
 
   async fill(request: FillRequest): Promise<boolean> {
@@ -176,6 +227,9 @@ export class RedisStore implements CacheStore {
       args.push(request.stamps.length, request.fence, Math.round(now + request.ttlMs), now + life, Math.round(request.loadMs), request.value, request.lease ?? "", life);
     }
     const reply = (await this.run("fill", FILL, keys, args)) as number[];
+    requests.forEach((request, i) => {
+      if (reply[i] === 1) this.sawEntry(request.key);
+    });
     return reply.map((stored) => stored === 1);
   }
 
@@ -292,6 +346,12 @@ function answerEarly(results: readonly (LookupResult | undefined)[], signal: Loo
   if (signal?.answered) results.forEach((result, i) => result && signal.answered!(i, result));
   signal?.nextStep?.();
 }
+
+/** Above this share of misses, lookups that may take a lease go to the script first (see `missShare`). */
+const SCRIPT_FIRST_SHARE = 0.25;
+/** Bounds of `RedisStore.present`: keys kept, and the longest key kept. */
+const MAX_PRESENT = 10_000;
+const MAX_PRESENT_KEY = 512;
 
 /** The lease key of an entry key: same hash tag (the first `{…}`, read/keys.ts), so it lives in the entry's slot. */
 function leaseKey(key: string): string {

@@ -10,7 +10,16 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
-import { inject } from "vitest";
+
+// Only under vitest: `npm run bench` imports this module (through the coherence checker) outside of it, where
+// importing vitest throws.
+const { inject } = process.env.VITEST
+  ? await import("vitest")
+  : {
+      inject: (): never => {
+        throw new Error("redisUrl() needs vitest's global setup");
+      },
+    };
 
 /** The shared Redis server's URL, as resolved by global setup. */
 export function redisUrl(): string {

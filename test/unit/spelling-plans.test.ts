@@ -110,3 +110,28 @@ describe("plan memo bound (issue 8, item 12)", () => {
     expect(cache.keyChars).toBeLessThan(400 * 64);
   }, 60_000); // 400 MiB of args to encode and digest: seconds on a busy 2-core machine
 });
+
+describe("scalar plan memo (issue 13: the L1 hit's plan lookup)", () => {
+  it("gives a lookup by one scalar the plan the canonical text gives, per value, type and policy", () => {
+    const cache = plans();
+    const first = cache.plan("User", "findUnique", { where: { id: 1 } }, policy);
+    expect(cache.plan("User", "findUnique", { where: { id: 1 } }, policy)).toBe(first);
+    expect(plans().plan("User", "findUnique", { where: { id: 1 } }, policy)).toStrictEqual(first);
+    // Another value, another type of the same digits, another field, another operation, another policy: other plans.
+    expect(cache.plan("User", "findUnique", { where: { id: 2 } }, policy).key).not.toBe(first.key);
+    expect(cache.plan("User", "findUnique", { where: { email: "1" } }, policy).key).not.toBe(first.key);
+    expect(cache.plan("User", "findFirst", { where: { id: 1 } }, policy).key).not.toBe(first.key);
+    const other = { ...policy } as ResolvedPolicy;
+    expect(cache.plan("User", "findUnique", { where: { id: 1 } }, other).policy).toBe(other);
+    // Args of any other shape take the canonical text, and agree with a fresh cache.
+    const shaped = cache.plan("User", "findUnique", { where: { id: 1 }, select: { id: true } }, policy);
+    expect(shaped.key).not.toBe(first.key);
+    expect(shaped).toStrictEqual(plans().plan("User", "findUnique", { where: { id: 1 }, select: { id: true } }, policy));
+  });
+
+  it("holds at most maxEntries plans", () => {
+    const cache = new PlanCache(graph, "p", 100);
+    for (let id = 0; id < 1_000; id++) cache.plan("User", "findUnique", { where: { id } }, policy);
+    expect(cache.scalarEntries).toBeLessThanOrEqual(100);
+  });
+});
