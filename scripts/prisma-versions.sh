@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs a subset of the suite (the unit project and the Postgres reads/writes integration tests) against other Prisma 7
+# versions than the lock file's: for each version, a scratch copy of the repository (hard-linked node_modules) gets
+# `@prisma/client`, `prisma` and `@prisma/adapter-pg` at that version, regenerates the clients and runs the tests.
+# The plugin reads three Prisma internals (docs/prisma-internals.md); this is what catches a release that moves one.
+#
+#   scripts/prisma-versions.sh                 # the versions CI checks: the lowest and the newest supported
+#   scripts/prisma-versions.sh 7.4.0           # any other spec npm accepts, applied to the three packages
+#
+# Needs the services of the integration tests (DATABASE_URL, REDIS_URL) and an installed node_modules.
+# Keep PRISMA_VERSIONS in step with the `@prisma/client` peer range in package.json.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+# The lowest supported version, and the newest patch of the newest supported minor (each package's own newest:
+# prisma and @prisma/adapter-pg may have a patch that @prisma/client has not).
+PRISMA_VERSIONS=(7.0.0 "~7.10.0")
+if (( $# > 0 )); then PRISMA_VERSIONS=("$@"); fi
+
+TESTS=(test/integration/reads.test.ts test/integration/writes.test.ts)
+
+# Inside the repository (git-ignored), so that `cp -al` stays on one filesystem.
+SCRATCH_ROOT="$ROOT/scratch/prisma-versions"
+mkdir -p "$SCRATCH_ROOT"
+
+run_version() {
+  local spec=$1 started=$SECONDS
+  local dir
+  dir=$(mktemp -d "$SCRATCH_ROOT/run-XXXXXX")
+  # Removed on every exit path of this function, a failing one included.
+  trap 'rm -rf "$dir"' RETURN
+
+  echo "=== Prisma $spec: scratch copy in $dir"
+  tar -C "$ROOT" --exclude=./node_modules --exclude=./generated --exclude=./dist --exclude=./scratch --exclude=./.git --exclude=./.bench -cf - . | tar -C "$dir" -xf -
+  cp -al "$ROOT/node_modules" "$dir/node_modules"
+  # The replaced packages and npm's hidden lock file are unlinked rather than rewritten, so the hard links never
+  # change the repository's own node_modules.
+  rm -rf "$dir/node_modules/@prisma/client" "$dir/node_modules/prisma" "$dir/node_modules/@prisma/adapter-pg" "$dir/node_modules/.package-lock.json"
+
+  (
+    cd "$dir"
+    # --ignore-scripts: Prisma's install scripts would try to download engines; generate.mjs does without them.
+    npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+      "@prisma/client@$spec" "prisma@$spec" "@prisma/adapter-pg@$spec"
+    local versions
+    versions=$(node -p '["@prisma/client", "prisma", "@prisma/adapter-pg"].map((p) => p + "@" + require("./node_modules/" + p + "/package.json").version).join(" ")')
+    echo "=== Prisma $spec: installed $versions"
+    node scripts/generate.mjs >/dev/null
+    npx vitest run --project unit --project integration "${TESTS[@]}" test/unit
+  )
+  echo "=== Prisma $spec: passed in $(( SECONDS - started )) s"
+}
+
+for spec in "${PRISMA_VERSIONS[@]}"; do
+  run_version "$spec"
+done
