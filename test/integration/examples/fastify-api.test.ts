@@ -122,7 +122,7 @@ describe("examples/fastify-api", () => {
     const response = await fetch(`${address}/users/${ada.id}`);
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("public, max-age=60");
-    expect((await response.json()).id).toBe(ada.id);
+    expect(((await response.json()) as { id: number }).id).toBe(ada.id);
     expect(client.sql.selects()).toBe(0);
   });
 });
