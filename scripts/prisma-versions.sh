@@ -19,36 +19,51 @@ ROOT=$PWD
 PRISMA_VERSIONS=(7.0.0 "~7.10.0")
 if (( $# > 0 )); then PRISMA_VERSIONS=("$@"); fi
 
-TESTS=(test/integration/reads.test.ts test/integration/writes.test.ts)
+# SUBSET overrides the test files, e.g. SUBSET=test/integration/reads.test.ts.
+read -r -a TESTS <<<"${SUBSET:-test/unit test/integration/reads.test.ts test/integration/writes.test.ts}"
 
 # Inside the repository (git-ignored), so that `cp -al` stays on one filesystem.
 SCRATCH_ROOT="$ROOT/scratch/prisma-versions"
 mkdir -p "$SCRATCH_ROOT"
+# Every scratch copy is removed when the script exits, a failing run included.
+SCRATCH_DIRS=()
+trap 'rm -rf "${SCRATCH_DIRS[@]}"' EXIT
 
 run_version() {
   local spec=$1 started=$SECONDS
   local dir
   dir=$(mktemp -d "$SCRATCH_ROOT/run-XXXXXX")
-  # Removed on every exit path of this function, a failing one included.
-  trap 'rm -rf "$dir"' RETURN
+  SCRATCH_DIRS+=("$dir")
 
   echo "=== Prisma $spec: scratch copy in $dir"
   tar -C "$ROOT" --exclude=./node_modules --exclude=./generated --exclude=./dist --exclude=./scratch --exclude=./.git --exclude=./.bench -cf - . | tar -C "$dir" -xf -
   cp -al "$ROOT/node_modules" "$dir/node_modules"
-  # The replaced packages and npm's hidden lock file are unlinked rather than rewritten, so the hard links never
-  # change the repository's own node_modules.
-  rm -rf "$dir/node_modules/@prisma/client" "$dir/node_modules/prisma" "$dir/node_modules/@prisma/adapter-pg" "$dir/node_modules/.package-lock.json"
+
+  # The three packages and their dependencies at that version, installed alone (faster than re-resolving the
+  # whole tree), then moved over the copy's entries of the same names. Entries are removed before they are
+  # replaced, never written into, so the hard links never change the repository's own node_modules.
+  # --ignore-scripts: Prisma's install scripts would try to download engines; generate.mjs does without them.
+  mkdir "$dir/.overlay"
+  echo '{"private": true}' >"$dir/.overlay/package.json"
+  npm install --prefix "$dir/.overlay" --no-save --no-package-lock --no-audit --no-fund --ignore-scripts --legacy-peer-deps --loglevel=error \
+    "@prisma/client@$spec" "prisma@$spec" "@prisma/adapter-pg@$spec"
+  local entry
+  for entry in "$dir"/.overlay/node_modules/* "$dir"/.overlay/node_modules/@*/*; do
+    [[ -e "$entry" && ! "$entry" =~ /@[^/]*$ ]] || continue
+    local name=${entry#"$dir/.overlay/node_modules/"}
+    rm -rf "$dir/node_modules/$name"
+    mkdir -p "$(dirname "$dir/node_modules/$name")"
+    mv "$entry" "$dir/node_modules/$name"
+  done
+  rm -rf "$dir/.overlay" "$dir/node_modules/.package-lock.json"
 
   (
     cd "$dir"
-    # --ignore-scripts: Prisma's install scripts would try to download engines; generate.mjs does without them.
-    npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
-      "@prisma/client@$spec" "prisma@$spec" "@prisma/adapter-pg@$spec"
     local versions
     versions=$(node -p '["@prisma/client", "prisma", "@prisma/adapter-pg"].map((p) => p + "@" + require("./node_modules/" + p + "/package.json").version).join(" ")')
     echo "=== Prisma $spec: installed $versions"
     node scripts/generate.mjs >/dev/null
-    npx vitest run --project unit --project integration "${TESTS[@]}" test/unit
+    npx vitest run --project unit --project integration "${TESTS[@]}"
   )
   echo "=== Prisma $spec: passed in $(( SECONDS - started )) s"
 }
