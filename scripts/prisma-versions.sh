@@ -22,7 +22,7 @@ fi
 # prisma and @prisma/adapter-pg may have a patch that @prisma/client has not). Below 7.5 the suite does not pass:
 # 7.0.0, 7.1.0 and 7.3.0 refuse a NaN Float in create ("Argument `float` is missing"), which reads.test.ts seeds.
 PRISMA_VERSIONS=(7.5.0 "~7.10.0")
-if (( $# > 0 )); then PRISMA_VERSIONS=("$@"); fi
+if (( $# > 0 )) && [[ "$1" != --one ]]; then PRISMA_VERSIONS=("$@"); fi
 
 # SUBSET overrides the integration test files, e.g. SUBSET=test/integration/reads.test.ts; SKIP_UNIT=1 skips the unit project.
 read -r -a TESTS <<<"${SUBSET:-test/integration/reads.test.ts test/integration/writes.test.ts}"
@@ -75,10 +75,15 @@ run_version() {
   echo "=== Prisma $spec: passed in $(( SECONDS - started )) s"
 }
 
-# Every version runs, then the script fails if any did.
+# One version per process (`--one SPEC`), so that `set -e` stops a failing version and its scratch copy is removed;
+# every version runs, then the script fails if any did.
+if [[ "${1:-}" == --one ]]; then
+  run_version "$2"
+  exit 0
+fi
 failed=()
 for spec in "${PRISMA_VERSIONS[@]}"; do
-  if ! (run_version "$spec"); then
+  if ! bash "${BASH_SOURCE[0]}" --one "$spec"; then
     echo "=== Prisma $spec: FAILED" >&2
     failed+=("$spec")
   fi
