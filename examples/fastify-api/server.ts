@@ -6,7 +6,7 @@
 import { connectFromEnv } from "../shared/prisma.ts";
 import { buildApi } from "./app.ts";
 
-const { prisma, close } = connectFromEnv("fastify-api");
+const { prisma, close } = connectFromEnv("examples-fastify-api");
 // A real app would call its CDN's purge-by-surrogate-key API here.
 const app = buildApi({ prisma, purge: (keys) => app.log.info({ keys }, "purge CDN") });
 app.addHook("onClose", close);

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
   const app = await createApp({
     adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }),
-    cache: { store: redisStore({ client: redis }), prefix: "nestjs-example" },
+    cache: { store: redisStore({ client: redis }), prefix: "examples-nestjs" },
   });
   await app.listen(Number(process.env.PORT ?? 3000), "127.0.0.1");
   console.log(`listening on ${await app.getUrl()}: GET /users/:id, PATCH /users/:id, GET /cache/stats`);

@@ -6,6 +6,6 @@ import { type CachedPrisma, connectFromEnv } from "../../../../shared/prisma.ts"
 import { userRoute } from "../../../handlers.ts";
 
 const shared = globalThis as { examplePrisma?: CachedPrisma };
-const prisma = (shared.examplePrisma ??= connectFromEnv("next-route").prisma);
+const prisma = (shared.examplePrisma ??= connectFromEnv("examples-next-route").prisma);
 
 export const { GET, PATCH } = userRoute(prisma);
