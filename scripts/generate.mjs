@@ -6,8 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 
-/** The test bed's schemas: Postgres (prisma.config.ts's default) and its MySQL and SQLite variants. */
-const SCHEMAS = ["prisma/schema.prisma", "prisma/mysql/schema.prisma", "prisma/sqlite/schema.prisma"];
+/** The test bed's schemas: Postgres (prisma.config.ts's default) and its MySQL and SQLite variants; the NestJS example's. */
+const SCHEMAS = ["prisma/schema.prisma", "prisma/mysql/schema.prisma", "prisma/sqlite/schema.prisma", "examples/nestjs/prisma/schema.prisma"];
 
 const env = { ...process.env };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath;
