@@ -38,14 +38,13 @@ export function buildApi({ prisma, purge = () => {} }: ApiOptions): FastifyInsta
         include: { posts: { where: { published: true }, orderBy: { id: "asc" } } },
         cacheStrategy: policy,
       }),
-      policy,
     );
     if (data === null) return reply.code(404).send({ error: "no such user" });
     return send(reply, cachedResponse(data, info, request.headers["if-none-match"]));
   });
 
   app.get("/posts", async (request, reply) => {
-    const { data, info } = await readWithInfo(prisma.post.findMany({ where: { published: true }, orderBy: { id: "desc" }, take: 20, cacheStrategy: POLICIES.feed }), POLICIES.feed);
+    const { data, info } = await readWithInfo(prisma.post.findMany({ where: { published: true }, orderBy: { id: "desc" }, take: 20, cacheStrategy: POLICIES.feed }));
     return send(reply, cachedResponse(data, info, request.headers["if-none-match"]));
   });
 

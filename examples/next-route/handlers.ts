@@ -19,7 +19,7 @@ export function userRoute(prisma: CachedPrisma) {
     async GET(request: Request, { params }: RouteContext): Promise<Response> {
       const id = Number((await params).id);
       if (!Number.isSafeInteger(id)) return Response.json({ error: "id must be an integer" }, { status: 400 });
-      const { data, info } = await readWithInfo(prisma.user.findUnique({ where: { id }, cacheStrategy: policy(id) }), policy(id));
+      const { data, info } = await readWithInfo(prisma.user.findUnique({ where: { id }, cacheStrategy: policy(id) }));
       if (data === null) return Response.json({ error: "no such user" }, { status: 404 });
       const response = cachedResponse(data, info, request.headers.get("if-none-match") ?? undefined);
       return new Response(response.body ?? null, { status: response.status, headers: response.headers });

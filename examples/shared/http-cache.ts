@@ -16,7 +16,8 @@ export interface CachedResponse {
 export function cachedResponse(data: unknown, info: ReadInfo, ifNoneMatch: string | undefined): CachedResponse {
   const body = toJson(data);
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-  const maxAge = Math.max(0, Math.floor((info.ttlMs - info.ageMs) / 1000));
+  // What is left of the entry's fresh time, never more: 0 for a stale hit or a read that bypassed the cache.
+  const maxAge = Math.max(0, Math.floor(info.ttlMs / 1000));
   const headers: Record<string, string> = { "cache-control": `public, max-age=${maxAge}`, etag };
   if (info.tags.length > 0) headers["surrogate-key"] = info.tags.join(" ");
   if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etag)) return { status: 304, body: undefined, headers };
