@@ -35,6 +35,8 @@ export type CacheErrorCode =
   | "FLUSH_FAILED"
   /** Warming on start, or publishing the hot-read list, failed; reads go on as usual. */
   | "WARM_FAILED"
+  /** The `onInvalidate` hook threw or rejected; the write and its invalidation are unaffected. */
+  | "HOOK_FAILED"
   /** A bug in the plugin, caught so it cannot fail a query; the plugin fell back to the safe path. */
   | "INTERNAL";
 

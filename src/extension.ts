@@ -82,7 +82,7 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
     metrics.circuitOpen = () => store.circuitOpen;
     const serializer = new Serializer();
     const systems = createSystems({ options: resolved, prefix, graph, store, report });
-    const invalidator = new Invalidator(store, prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs);
+    const invalidator = new Invalidator(store, prefix, metrics, report, transactionTimeoutOf(client) ?? DEFAULTS.limits.transactionTimeoutMs, resolved.onInvalidate);
     const plans = new PlanCache(graph, prefix, DEFAULTS.limits.maxMemoEntries);
     const reads = new ReadThrough(store, serializer, metrics, report, {
       maxEntryBytes: resolved.maxEntryBytes,

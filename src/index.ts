@@ -29,7 +29,7 @@ export {
   type StaleEvent,
 } from "./observe/channels.ts";
 export { cacheMetrics, DEFAULT_BUCKETS, type CacheMetrics, type CacheMetricsOptions } from "./observe/prometheus.ts";
-export { DEFAULTS, type AdaptiveTtlPolicy, type CachePluginOptions, type CacheStrategy, type ModelPolicy, type TtlFunction } from "./options.ts";
+export { DEFAULTS, type AdaptiveTtlPolicy, type CachePluginOptions, type CacheStrategy, type InvalidatedGroups, type ModelPolicy, type TtlFunction } from "./options.ts";
 export type { CacheReport, SystemsApi } from "./systems.ts";
 export type { CostReport, ModelReport, UnitPrices } from "./insight/cost-model.ts";
 export type { ReportRequest } from "./insight/insight.ts";

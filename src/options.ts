@@ -72,6 +72,13 @@ export interface CacheStrategy<Result = unknown, Args = unknown> {
   refresh?: boolean;
 }
 
+/** What `onInvalidate` is told: the models and tags whose cached reads were invalidated; `all` for every entry. */
+export interface InvalidatedGroups {
+  models: readonly string[];
+  tags: readonly string[];
+  all: boolean;
+}
+
 /** What `namespace()` may return: entries of different namespaces are never shared; `undefined` is the shared one. */
 export type CacheNamespace = string | number | undefined;
 
@@ -146,6 +153,12 @@ export interface CachePluginOptions<M extends string = string> extends Omit<Mode
   /** Receives store failures, which never fail a query. @default one console warning per burst */
   onError?: (error: CacheError, context: CacheErrorContext) => void;
   /**
+   * Told the models and tags of every invalidation this client makes (writes, `$cache.invalidate`, transactions at
+   * commit), once the store was asked: e.g. to purge a CDN by surrogate key (the tags). Not awaited; a throw or
+   * rejection goes to `onError` (`HOOK_FAILED`). @default none
+   */
+  onInvalidate?: (event: InvalidatedGroups) => unknown;
+  /**
    * Invalidation from the database itself, for writes that bypass this client: `postgresChangeFeed({ connectionString })`.
    * Closed by `$disconnect()`. @default none (such writes are bounded by the TTL only)
    */
@@ -214,6 +227,7 @@ export interface ResolvedOptions {
   earlyRefresh: number;
   circuitBreaker: { threshold: number; probeMs: number } | false;
   onError: ((error: CacheError, context: CacheErrorContext) => void) | undefined;
+  onInvalidate: ((event: InvalidatedGroups) => unknown) | undefined;
   changeFeed: ChangeFeed | undefined;
   defaultPolicy: ResolvedPolicy;
   /** `false`: reads pass through, writes do no invalidation work. */
@@ -249,6 +263,7 @@ const OPTION_KEYS = [
   "earlyRefresh",
   "circuitBreaker",
   "onError",
+  "onInvalidate",
   "changeFeed",
   "enabled",
   "mode",
@@ -288,6 +303,7 @@ export function resolveOptions<M extends string>(options: CachePluginOptions<M> 
     throw new CacheConfigError("prefix", `must be a non-empty string of letters, digits, '_', '.', ':' or '-', received: ${describe(prefix)}`);
   }
   optionalFunction(options.onError, "onError");
+  optionalFunction(options.onInvalidate, "onInvalidate");
   if (options.store !== undefined && !isStore(options.store)) {
     throw new CacheConfigError("store", `must be a store such as memoryStore() or redisStore({ client }), received: ${describe(options.store)}`);
   }
@@ -312,6 +328,7 @@ export function resolveOptions<M extends string>(options: CachePluginOptions<M> 
     earlyRefresh: nonNegative(options.earlyRefresh, "earlyRefresh", DEFAULTS.earlyRefresh),
     circuitBreaker: resolveBreaker(options.circuitBreaker),
     onError: options.onError,
+    onInvalidate: options.onInvalidate,
     changeFeed: options.changeFeed,
     defaultPolicy,
     enabled: oneOf(options.enabled, "enabled", [true, false], DEFAULTS.enabled),

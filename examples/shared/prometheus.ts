@@ -1,7 +1,7 @@
 /**
- * `$cache.stats()` in the Prometheus text exposition format, for a `/metrics` route. A stopgap until the plugin
- * exports real metrics (counters and latency histograms per model, operation and layer): these are the process's
- * counters since start, exposed as Prometheus counters.
+ * `$cache.stats()` in the Prometheus text exposition format, for a `/metrics` route with no dependency: the process's
+ * counters since start. `cacheMetrics()` (examples/metrics-route.ts) adds latency histograms per model, operation
+ * and layer.
  */
 import type { CacheStats } from "../../src/index.ts";
 

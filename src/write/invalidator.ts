@@ -1,6 +1,7 @@
 import { DEFAULTS } from "../defaults.ts";
-import { CacheTransactionError, type ErrorReporter } from "../errors.ts";
+import { CacheError, CacheTransactionError, type ErrorReporter, messageOf } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
+import type { InvalidatedGroups } from "../options.ts";
 import { channels, type InvalidateEvent } from "../observe/channels.ts";
 import { invalidateEvent } from "../observe/invalidate-event.ts";
 import { stampKey } from "../stamps/names.ts";
@@ -48,6 +49,8 @@ export class Invalidator {
     private readonly report: ErrorReporter,
     /** The longest an interactive transaction stays open: the client's `timeout`, in milliseconds. */
     private readonly transactionTimeoutMs: number,
+    /** The `onInvalidate` option: told the models and tags of each invalidation once it was attempted. */
+    private readonly onInvalidate?: (event: InvalidatedGroups) => unknown,
   ) {
     // The store answers again (its circuit closed): apply what is pending now rather than at the next backoff.
     store.onRecovered(() => {
@@ -123,9 +126,28 @@ export class Invalidator {
     const names = [...stamps];
     if (names.length === 0) return;
     const keys = names.map((stamp) => stampKey(this.prefix, stamp));
-    if (!channels.invalidate.hasSubscribers) return this.applyKeys(keys);
-    const event = invalidateEvent(this.prefix, names);
-    return channels.invalidate.tracePromise(() => this.applyKeys(keys, event), event);
+    if (!channels.invalidate.hasSubscribers) await this.applyKeys(keys);
+    else {
+      const event = invalidateEvent(this.prefix, names);
+      await channels.invalidate.tracePromise(() => this.applyKeys(keys, event), event);
+    }
+    if (this.onInvalidate) this.tell(names);
+  }
+
+  /**
+   * Calls the `onInvalidate` hook, whether or not the store applied the stamps (the data changed either way; a
+   * failed store invalidation is retried, and reads bypass the cache meanwhile). Not awaited: a CDN purge must not
+   * hold the write back; a throw or rejection goes to `onError` (`HOOK_FAILED`).
+   */
+  private tell(names: readonly string[]): void {
+    const { models, tags, all } = invalidateEvent(this.prefix, names);
+    const failed = (error: unknown) => this.report(new CacheError("HOOK_FAILED", `onInvalidate threw: ${messageOf(error)}`, { cause: error }), { operation: "invalidate" });
+    try {
+      const returned = this.onInvalidate!({ models, tags, all });
+      if (returned instanceof Promise) returned.catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
   /** Advances store keys as given: stamp keys, or entry keys, which the store drops (`$cache.invalidate` of one read). */
