@@ -134,41 +134,50 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
         $allModels: {
           findUnique<T, A>(
             this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs<Prisma.Result<T, A, "findUnique">, A>>,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUnique"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "findUnique">>, NoInfer<A>>>,
           ): CachedFindQuery<T, A, "findUnique"> {
             return read(this as object, "findUnique", args) as CachedFindQuery<T, A, "findUnique">;
           },
           findUniqueOrThrow<T, A>(
             this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs<Prisma.Result<T, A, "findUniqueOrThrow">, A>>,
+            args: Prisma.Exact<A, Prisma.Args<T, "findUniqueOrThrow"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "findUniqueOrThrow">>, NoInfer<A>>>,
           ): CachedFindQuery<T, A, "findUniqueOrThrow"> {
             return read(this as object, "findUniqueOrThrow", args) as CachedFindQuery<T, A, "findUniqueOrThrow">;
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs<Prisma.Result<T, A, "findFirst">, A>>): CachedFindQuery<T, A, "findFirst"> {
+          findFirst<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findFirst"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "findFirst">>, NoInfer<A>>>,
+          ): CachedFindQuery<T, A, "findFirst"> {
             return read(this as object, "findFirst", args) as CachedFindQuery<T, A, "findFirst">;
           },
           findFirstOrThrow<T, A>(
             this: T,
-            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs<Prisma.Result<T, A, "findFirstOrThrow">, A>>,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findFirstOrThrow"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "findFirstOrThrow">>, NoInfer<A>>>,
           ): CachedFindQuery<T, A, "findFirstOrThrow"> {
             return read(this as object, "findFirstOrThrow", args) as CachedFindQuery<T, A, "findFirstOrThrow">;
           },
           findMany<T, A>(
             this: T,
-            args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs<Prisma.Result<T, A, "findMany">, A>>,
+            args?: Prisma.Exact<A, Prisma.Args<T, "findMany"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "findMany">>, NoInfer<A>>>,
           ): CachedQuery<Prisma.Result<T, A, "findMany">> {
             return read(this as object, "findMany", args) as CachedQuery<Prisma.Result<T, A, "findMany">>;
           },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs<Prisma.Result<T, A, "count">, A>>): CachedQuery<Prisma.Result<T, A, "count">> {
+          count<T, A>(
+            this: T,
+            args?: Prisma.Exact<A, Prisma.Args<T, "count"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "count">>, NoInfer<A>>>,
+          ): CachedQuery<Prisma.Result<T, A, "count">> {
             return read(this as object, "count", args) as CachedQuery<Prisma.Result<T, A, "count">>;
           },
           aggregate<T, A>(
             this: T,
-            args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs<Prisma.Result<T, A, "aggregate">, A>>,
+            args: Prisma.Exact<A, Prisma.Args<T, "aggregate"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "aggregate">>, NoInfer<A>>>,
           ): CachedQuery<Prisma.Result<T, A, "aggregate">> {
             return read(this as object, "aggregate", args) as CachedQuery<Prisma.Result<T, A, "aggregate">>;
           },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs<Prisma.Result<T, A, "groupBy">, A>>): CachedQuery<Prisma.Result<T, A, "groupBy">> {
+          groupBy<T, A>(
+            this: T,
+            args: Prisma.Exact<A, Prisma.Args<T, "groupBy"> & CacheReadArgs<NoInfer<Prisma.Result<T, A, "groupBy">>, NoInfer<A>>>,
+          ): CachedQuery<Prisma.Result<T, A, "groupBy">> {
             return read(this as object, "groupBy", args) as CachedQuery<Prisma.Result<T, A, "groupBy">>;
           },
         },
