@@ -48,6 +48,8 @@ interface KeyState {
   digest: number;
   /** When the entry this state last gave a TTL to expires (for `fillNow`). */
   expiresAt: number;
+  /** The entry's expiry before the last fill, restored if the store refused that fill (`refused`). */
+  previousExpiresAt: number;
 }
 
 export class AdaptiveTtl {
@@ -89,7 +91,7 @@ export class AdaptiveTtl {
     const digest = hash32(value);
     const state = this.states.get(key);
     if (state === undefined) {
-      this.remember(key, { ttlMs: this.initialMs, digest, expiresAt: now + this.initialMs });
+      this.remember(key, { ttlMs: this.initialMs, digest, expiresAt: now + this.initialMs, previousExpiresAt: now });
       return this.initialMs;
     }
     if (cause === "expired") {
@@ -102,6 +104,7 @@ export class AdaptiveTtl {
       }
     }
     state.digest = digest;
+    state.previousExpiresAt = state.expiresAt;
     state.expiresAt = now + state.ttlMs;
     // Refresh the key's place in the bounded map.
     this.states.delete(key);
@@ -118,6 +121,15 @@ export class AdaptiveTtl {
     const state = this.states.get(key);
     const cause: FillCause = state === undefined ? "first" : now >= state.expiresAt ? "expired" : "invalidated";
     return this.fill(key, value, cause, now);
+  }
+
+  /**
+   * The store refused the last fill of `key` (a write raced it): the entry stored before it, if any, still expires
+   * when it did, so a reload after that time is an expiry again, not an invalidation.
+   */
+  refused(key: string): void {
+    const state = this.states.get(key);
+    if (state !== undefined) state.expiresAt = state.previousExpiresAt;
   }
 
   /** Forgets a key (e.g. its row was deleted). */

@@ -28,6 +28,11 @@ export class EntryTtl {
     return policy.ttlMs;
   }
 
+  /** The store refused the fill `of` gave a TTL to: adaptive TTL keeps the expiry of what is still stored. */
+  refused(plan: ReadPlan): void {
+    if (plan.policy.adaptive !== undefined) this.adaptive.get(plan.model)?.refused(plan.key);
+  }
+
   /** Per model with adaptive TTL: keys with state, and how often a refill lengthened or shortened a TTL. */
   stats(): Record<string, { keys: number; lengthened: number; shortened: number }> {
     const stats: Record<string, { keys: number; lengthened: number; shortened: number }> = {};

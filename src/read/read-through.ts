@@ -311,6 +311,7 @@ export class ReadThrough {
       }
       const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
       this.metrics.count(stored ? "fills" : "fillsRefused");
+      if (!stored) this.options.ttl?.refused(plan);
       if (event) {
         event.outcome = stored ? "stored" : "refused";
         event.key = fill.key;

@@ -41,6 +41,16 @@ describe("AdaptiveTtl", () => {
     expect(ttl.fillNow("k", "v3", 3_600)).toBe(1_000);
   });
 
+  it("a refused fill leaves the stored entry's expiry: the reload after it still teaches (systems.test.ts flake)", () => {
+    const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 64_000, grow: 2, shrink: 0.5 });
+    expect(ttl.fillNow("k", "v1", 0)).toBe(1_000); // stored, expires at 1,000
+    expect(ttl.fillNow("k", "v1", 1_000)).toBe(2_000); // a reload the store refused (a write raced it)
+    ttl.refused("k");
+    // The entry stored at 0 expired at 1,000: a reload at 1,100 follows an expiry, and sees a change.
+    expect(ttl.fillNow("k", "v2", 1_100)).toBe(1_000);
+    expect(ttl.stats()).toEqual({ keys: 1, lengthened: 1, shortened: 1 });
+  });
+
   it("keeps state for at most maxKeys keys", () => {
     const ttl = new AdaptiveTtl({ minMs: 1_000, maxMs: 8_000, maxKeys: 100 });
     for (let i = 0; i < 1_000; i++) ttl.fill(`k${i}`, "v", "first");
