@@ -79,43 +79,23 @@ export class GuardedStore {
     if (this.breaker?.isOpen) return requests.map(() => Promise.resolve(undefined));
     const settle: ((result: LookupResult | undefined) => void)[] = [];
     const answers = requests.map(() => new Promise<LookupResult | undefined>((resolve) => settle.push(resolve)));
-    let cancel = () => {};
-    let late: (error: Error) => void = () => {};
-    const progress = {
-      aborted: false,
-      answered: (index: number, result: LookupResult) => settle[index]?.(result),
-      nextStep: () => {
-        this.roundTrips++;
-        cancel();
-        cancel = deadline(this.timeoutMs, () => {
-          progress.aborted = true;
-          late(new CacheStoreError("STORE_TIMEOUT", "lookup", `${this.store.name} store did not answer lookup within ${this.timeoutMs} ms (one round trip)`));
-        });
-      },
-    };
-    const timedOut = new Promise<never>((_, reject) => (late = reject));
-    const started = performance.now();
-    progress.nextStep();
-    // A store that throws synchronously fails like one that rejects.
-    const looking = new Promise<LookupResult[]>((resolve) => resolve(this.store.lookup(requests, progress)));
-    Promise.race([looking, timedOut])
-      .then(
-        (results) => {
-          this.breaker?.succeeded();
-          results.forEach((result, i) => settle[i]!(result));
-        },
-        (error) => {
-          progress.aborted = true;
-          this.breaker?.failed();
-          this.report(asStoreError(error, "lookup"), { operation: "lookup", model, ...(requests.length === 1 && { key: requests[0]!.key }) });
-        },
-      )
-      .finally(() => {
-        cancel();
-        this.roundTripMs += performance.now() - started;
-        // Answers given along the way stay; the rest fall back to the database.
-        for (const resolve of settle) resolve(undefined);
-      });
+    const context = { model, ...(requests.length === 1 && { key: requests[0]!.key }) };
+    this.guarded(
+      "lookup",
+      (step) =>
+        this.store.lookup(requests, {
+          get aborted() {
+            return step.aborted;
+          },
+          answered: (index, result) => settle[index]?.(result),
+          nextStep: () => step.next(),
+        }),
+      context,
+    ).then((results) => {
+      results?.forEach((result, i) => settle[i]!(result));
+      // Answers given along the way stay; the rest fall back to the database.
+      for (const resolve of settle) resolve(undefined);
+    });
     return answers;
   }
 
@@ -123,60 +103,79 @@ export class GuardedStore {
   async fillMany(requests: readonly FillRequest[], model: string): Promise<boolean[]> {
     const store = this.store;
     if (store.fillMany === undefined) return Promise.all(requests.map((request) => this.fill(request, model)));
-    return (await this.attempt("fill", () => store.fillMany!(requests), undefined, model)) ?? requests.map(() => false);
+    return (await this.guarded("fill", () => store.fillMany!(requests), { model })) ?? requests.map(() => false);
   }
 
   /** Whether the entry was stored; false on failure. */
   async fill(request: FillRequest, model: string): Promise<boolean> {
-    return (await this.attempt("fill", () => this.store.fill(request), false, model, request.key)) ?? false;
+    return (await this.guarded("fill", () => this.store.fill(request), { model, key: request.key })) ?? false;
   }
 
   /** Releases a lease; failures only delay other processes until the lease expires. */
   async release(key: string, lease: string): Promise<void> {
     const store = this.store;
-    if (store.release !== undefined) await this.attempt("release", () => store.release!(key, lease), undefined, undefined, key);
+    if (store.release !== undefined) await this.guarded("release", () => store.release!(key, lease), { key });
   }
 
   /** Write-through (see the store interface): whether the entries were stored; undefined on failure. */
   async writeThrough(request: WriteThroughRequest, model: string): Promise<boolean | undefined> {
     const store = this.store;
     if (store.writeThrough === undefined) return undefined;
-    return this.attempt("invalidate", () => store.writeThrough!(request), undefined, model, undefined, store.confirmWaitMs);
+    return this.guarded("invalidate", () => store.writeThrough!(request), { model }, store.confirmWaitMs);
   }
 
   /** Whether the stamps were advanced; false on failure or timeout (the caller then retries). */
   async bump(stamps: readonly string[]): Promise<boolean> {
-    return (await this.attempt("invalidate", () => this.store.bump(stamps).then(() => true), false, undefined, undefined, this.store.confirmWaitMs)) ?? false;
+    return (await this.guarded("invalidate", () => this.store.bump(stamps).then(() => true), {}, this.store.confirmWaitMs)) ?? false;
   }
 
-  /** `extraMs`: time the operation may take by design on top of the store's answer (a tiered store's confirmations). */
-  private async attempt<T, F>(operation: CacheOperation, call: (signal: Abandonment) => Promise<T>, fallback: F, model?: string, key?: string, extraMs = 0): Promise<T | F> {
+  /**
+   * Runs one store call under the breaker and a deadline of `timeoutMs` (+ `extraMs`, time the operation takes by
+   * design, e.g. a tiered store's confirmations) per round trip: the call announces each round trip after its
+   * first with `step.next()`. Resolves to `undefined` when the call failed or a round trip was late (reported).
+   */
+  private async guarded<T>(operation: CacheOperation, call: (step: Step) => Promise<T>, context: { model?: string; key?: string }, extraMs = 0): Promise<T | undefined> {
+    if (this.breaker?.isOpen) return undefined;
+    const ms = this.timeoutMs + extraMs;
     let cancel = () => {};
-    // Set when the caller stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say,
-    // the caller has already undone). A plain object: an AbortController costs more than a Redis hit's own work.
-    const abandoned = { aborted: false };
-    if (this.breaker?.isOpen) return fallback;
-    const started = performance.now();
-    this.roundTrips++;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        cancel = deadline(this.timeoutMs + extraMs, () => {
-          abandoned.aborted = true;
-          reject(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${this.timeoutMs + extraMs} ms`));
+    let late: (error: Error) => void = () => {};
+    const timedOut = new Promise<never>((_, reject) => (late = reject));
+    // A plain object rather than an AbortSignal (which costs more than a Redis hit's own work): set when the caller
+    // stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say, are undone).
+    const step: Step = {
+      aborted: false,
+      next: () => {
+        this.roundTrips++;
+        cancel();
+        cancel = deadline(ms, () => {
+          step.aborted = true;
+          late(new CacheStoreError("STORE_TIMEOUT", operation, `${this.store.name} store did not answer ${operation} within ${ms} ms (one round trip)`));
         });
-      });
-      const result = await Promise.race([call(abandoned), timeout]);
+      },
+    };
+    const started = performance.now();
+    step.next();
+    try {
+      // A store that throws synchronously fails like one that rejects.
+      const result = await Promise.race([new Promise<T>((resolve) => resolve(call(step))), timedOut]);
       this.breaker?.succeeded();
       return result;
     } catch (error) {
+      step.aborted = true;
       this.breaker?.failed();
-      this.report(asStoreError(error, operation), { operation, ...(model && { model }), ...(key && { key }) });
-      return fallback;
+      this.report(asStoreError(error, operation), { operation, ...context });
+      return undefined;
     } finally {
       cancel();
       this.roundTripMs += performance.now() - started;
     }
   }
+}
+
+/** One guarded call's progress: whether the caller stopped waiting, and the start of its next round trip. */
+interface Step extends Abandonment {
+  aborted: boolean;
+  next(): void;
 }
 
 /**
