@@ -68,6 +68,13 @@ export interface CacheApi<M extends string = string> extends SystemsApi {
   /** A copy of the counters since creation or the last `resetStats()`. */
   stats(): CacheStats;
   resetStats(): void;
+  /**
+   * Resolves once every fill sent so far has been answered by the store. A read returns as soon as its database
+   * result is encoded and its fill sent; reads of this process wait for that fill, other processes may not find the
+   * entry until it lands (one round trip later). Await this where that matters: tests that count round trips, or
+   * before handing over to another process.
+   */
+  settled(): Promise<void>;
 }
 
 /** What the API needs from the extension. */
@@ -150,5 +157,6 @@ export function createCacheApi({ invalidator, metrics, modelNames, graph, polici
     },
     stats: () => metrics.snapshot(),
     resetStats: () => metrics.reset(),
+    settled: () => reads.settled(),
   };
 }

@@ -120,7 +120,7 @@ export function cachePlugin<M extends string = string>(options: CachePluginOptio
       // Also closes what the plugin runs: the change feed, the flusher, the hot-read publisher, and the store's own connections (a tiered store's
       // subscriber; never an ioredis client the app passed in). A store that fails to close is reported, not thrown.
       async $disconnect(this: ClientInternals) {
-        await Promise.all([feed?.close(), systems.close()]);
+        await Promise.all([feed?.close(), systems.close(), reads.settled()]);
         await store.store.close().catch((error: unknown) => {
           report(new CacheStoreError("STORE_ERROR", "close", `closing the ${store.store.name} store failed: ${messageOf(error)}`, { cause: error }), { operation: "close" });
         });

@@ -9,6 +9,8 @@ export interface Flight {
   result: unknown;
   /** The result's encoding, which joiners decode into their own copy; undefined if it could not be encoded. */
   encoded: string | undefined;
+  /** The fill of the result, while it is being stored: later misses of the entry still join the flight until then. */
+  filled?: Promise<void>;
 }
 
 /** The id of an entry as filled under one fence: a flight's id, and refresh-ahead's unit of heat. */
@@ -28,12 +30,14 @@ export class Flights {
     return this.running.has(id);
   }
 
-  /** Starts a load that later misses of the same entry join until it lands. */
+  /** Starts a load that later misses of the same entry join until it lands (is stored, or known not to be). */
   start(id: string, load: () => Promise<Flight>): Promise<Flight> {
     const flight = load();
     this.running.set(id, flight);
-    const land = () => this.running.delete(id);
-    flight.then(land, land);
+    const land = () => {
+      if (this.running.get(id) === flight) this.running.delete(id);
+    };
+    flight.then((landed) => (landed.filled ? landed.filled.then(land) : land()), land);
     return flight;
   }
 }

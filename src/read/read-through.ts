@@ -69,6 +69,12 @@ export class ReadThrough {
   private readonly leases: Leases;
   private readonly early: EarlyRefresh;
   private readonly copies: HitCopies;
+  /**
+   * Fills sent and not yet answered, by entry key. A read returns as soon as its load is encoded; its fill goes on
+   * (sent before the read returns, so a later lookup on the same connection finds it). A read of this process for a
+   * key being filled waits for that fill first, so it finds the entry (in L1 too) rather than loading again.
+   */
+  private readonly pendingFills = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: GuardedStore,
@@ -108,12 +114,16 @@ export class ReadThrough {
     const spelling = plan.spelling;
     if (spelling === undefined) {
       if (local !== undefined) return this.answer(plan, plan, local, source, true);
+      const filling = this.pendingFills.get(plan.key);
+      if (filling !== undefined) return filling.then(() => this.read(plan, source));
       const request = this.leases.request(plan);
       return this.lookup(plan, request).then((found) => this.answer(plan, request, found, source, false));
     }
     if (local?.value !== undefined) return this.answer(plan, plan, local, source, true);
     const looseLocal = local === undefined ? undefined : this.store.lookupNow(spelling.loose, plan.model);
     if (local !== undefined && looseLocal !== undefined) return this.answerEither(plan, plan, local, looseLocal, source, true);
+    const filling = this.pendingFills.get(plan.key) ?? this.pendingFills.get(spelling.loose.key);
+    if (filling !== undefined) return filling.then(() => this.read(plan, source));
     const request = this.leases.request(plan);
     return this.lookupBoth(plan, request, spelling.loose).then(([found, loose]) => this.answerEither(plan, request, found, loose, source, false));
   }
@@ -247,16 +257,25 @@ export class ReadThrough {
   /**
    * Loads and fills under the fence taken before the load. A spelling-sensitive lookup fills its exact entry only
    * when the row found stores the lookup's own spelling (its row stamp is the one writes advance), else its loose
-   * entry under the loose fence (without one, e.g. a refresh of a stale exact hit, nothing is filled).
+   * entry under the loose fence (without one, e.g. a refresh of a stale exact hit, nothing is filled). Resolves once
+   * the result is encoded: the fill is sent by then and goes on in the background (`pendingFills`).
    */
   private loadAndFill(plan: ReadPlan, fence: string, lease: string | undefined, source: Loader, looseFence?: string, replacing = false): Promise<Flight> {
-    if (!channels.fill.hasSubscribers) return this.loadAndFillNow(plan, fence, lease, source, looseFence, replacing, undefined);
+    if (!channels.fill.hasSubscribers) return this.loadAndStartFill(plan, fence, lease, source, looseFence, replacing, undefined);
     const { model, operation, key, stamps, policy } = plan;
     const event: FillEvent = { model, operation, key, stamps, fence, ttlMs: policy.ttlMs, swrMs: policy.swrMs };
-    return channels.fill.tracePromise(() => this.loadAndFillNow(plan, fence, lease, source, looseFence, replacing, event), event);
+    // The fill's trace lasts until the fill is answered, which may be after the read returned.
+    let loading!: Promise<Flight>;
+    channels.fill
+      .tracePromise(() => {
+        loading = this.loadAndStartFill(plan, fence, lease, source, looseFence, replacing, event);
+        return loading.then((flight) => flight.filled);
+      }, event)
+      .catch(() => {});
+    return loading;
   }
 
-  private async loadAndFillNow(
+  private async loadAndStartFill(
     plan: ReadPlan,
     fence: string,
     lease: string | undefined,
@@ -265,7 +284,7 @@ export class ReadThrough {
     replacing: boolean,
     event: FillEvent | undefined,
   ): Promise<Flight> {
-    let filling = false;
+    let fill: FillRequest | undefined;
     try {
       const started = performance.now();
       const result = await source[LOAD]();
@@ -301,31 +320,47 @@ export class ReadThrough {
         if (event) event.outcome = "not-stored";
         return { result, encoded };
       }
-      let fill: FillRequest;
-      if (exact) {
-        filling = true;
-        fill = { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) };
-      } else {
-        // The lease stays on the exact key: released below, it lets waiting processes load for themselves.
-        fill = { key: plan.spelling!.loose.key, stamps: plan.spelling!.loose.stamps, fence: looseFence!, value: encoded, ttlMs, swrMs, loadMs };
-      }
-      const stored = await (plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model));
-      this.metrics.count(stored ? "fills" : "fillsRefused");
-      if (!stored) this.options.ttl?.refused(plan);
-      if (event) {
-        event.outcome = stored ? "stored" : "refused";
-        event.key = fill.key;
-        event.stamps = fill.stamps;
-        event.fence = fill.fence;
-      }
-      if (!stored && channels.fillRefused.hasSubscribers) channels.fillRefused.publish({ model: plan.model, operation: plan.operation, key: fill.key });
-      // Refresh-ahead counts reads of what is stored now.
-      if (stored) this.early.forget(fill.key, fill.fence);
-      return { result, encoded };
+      // The lease stays on the exact key when the loose entry is filled: released below, it lets waiting processes
+      // load for themselves.
+      fill = exact
+        ? { key: plan.key, stamps: plan.stamps, fence, value: encoded, ttlMs, swrMs, loadMs, ...(lease && { lease }) }
+        : { key: plan.spelling!.loose.key, stamps: plan.spelling!.loose.stamps, fence: looseFence!, value: encoded, ttlMs, swrMs, loadMs };
+      return { result, encoded, filled: this.startFill(plan, fill, event) };
     } finally {
-      // The fill releases the lease itself; otherwise let waiting processes go now rather than at its expiry.
-      if (!filling) this.leases.release(plan.key, lease);
+      // A fill with the lease releases it itself; otherwise let waiting processes go now rather than at its expiry.
+      if (fill?.lease === undefined) this.leases.release(plan.key, lease);
     }
+  }
+
+  /** Sends a fill and, when it is answered, counts it; until then, this process's lookups of the key wait for it. */
+  private startFill(plan: ReadPlan, fill: FillRequest, event: FillEvent | undefined): Promise<void> {
+    const sent = plan.policy.batch && this.store.store.fillMany ? this.filler.load(fill) : this.store.fill(fill, plan.model);
+    const filled = sent
+      .then((stored) => {
+        this.metrics.count(stored ? "fills" : "fillsRefused");
+        if (!stored) this.options.ttl?.refused(plan);
+        if (event) {
+          event.outcome = stored ? "stored" : "refused";
+          event.key = fill.key;
+          event.stamps = fill.stamps;
+          event.fence = fill.fence;
+        }
+        if (!stored && channels.fillRefused.hasSubscribers) channels.fillRefused.publish({ model: plan.model, operation: plan.operation, key: fill.key });
+        // Refresh-ahead counts reads of what is stored now.
+        if (stored) this.early.forget(fill.key, fill.fence);
+      })
+      // The guarded store reports its own failures; this only keeps a failed count from surfacing unhandled.
+      .catch((error: unknown) => this.report(new CacheError("INTERNAL", `after filling ${plan.model}.${plan.operation}: ${messageOf(error)}`, { cause: error }), { operation: "fill", model: plan.model, key: fill.key }))
+      .finally(() => {
+        if (this.pendingFills.get(fill.key) === filled) this.pendingFills.delete(fill.key);
+      });
+    this.pendingFills.set(fill.key, filled);
+    return filled;
+  }
+
+  /** Resolves once every fill sent so far is answered (before the store closes). */
+  async settled(): Promise<void> {
+    while (this.pendingFills.size > 0) await Promise.all(this.pendingFills.values());
   }
 }
 

@@ -37,7 +37,7 @@ export interface WarmResult<Client> {
 const READ_OPERATIONS = new Set(["findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "count", "aggregate", "groupBy"]);
 
 interface StatsClient {
-  $cache?: { stats(): { fills: number } };
+  $cache?: { stats(): { fills: number }; settled?(): Promise<void> };
 }
 
 /** Runs `reads` (or the one function `reads`) against `client`, `concurrency` at a time. */
@@ -71,6 +71,8 @@ export async function warm<Client extends object>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  // Reads return before their fills are answered: warming is done once they are.
+  await stats?.settled?.();
   const filled = fillsBefore === undefined ? undefined : stats!.stats().fills - fillsBefore;
   return { ran, filled, failed, skipped };
 }

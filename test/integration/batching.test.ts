@@ -79,6 +79,7 @@ describe("lookups of one tick share one MGET (and, for misses, one lookup script
     await prisma.$cache.invalidateAll();
     trips.reset();
     await prisma.user.findUnique({ where: { id: ids[0]! } });
+    await prisma.$cache.settled();
     expect(trips.calls.map((call) => call.command)).toEqual(["mget", "evalsha", "evalsha"]);
     lookupSha = trips.calls[1]!.sha!;
     expect(trips.calls[2]!.sha, "the fill runs another script").not.toBe(lookupSha);
@@ -101,6 +102,7 @@ describe("lookups of one tick share one MGET (and, for misses, one lookup script
   it("sends 100 concurrent findUnique hits by distinct ids as one round trip and no SQL", async () => {
     const truth = await Promise.all(ids.map((id) => bed.base.prisma.user.findUnique({ where: { id } })));
     await Promise.all(ids.map((id) => prisma.user.findUnique({ where: { id } })));
+    await prisma.$cache.settled();
     trips.reset();
     bed.resetSql();
 
@@ -129,6 +131,7 @@ describe("lookups of one tick share one MGET (and, for misses, one lookup script
     const cached = prisma as unknown as PrismaClient;
     const truth = await Promise.all(reads.map((read) => read(bed.base.prisma)));
     await Promise.all(reads.map((read) => read(cached)));
+    await prisma.$cache.settled();
     trips.reset();
     bed.resetSql();
 
@@ -145,6 +148,7 @@ describe("lookups of one tick share one MGET (and, for misses, one lookup script
     bed.resetSql();
 
     const results = await Promise.all(ids.map((id) => prisma.user.findUnique({ where: { id } })));
+    await prisma.$cache.settled();
 
     expect(results).toEqual(truth);
     expect(bed.selects(), "Prisma merges the 100 misses").toBeLessThanOrEqual(3);
@@ -172,6 +176,7 @@ describe("lookups of one tick share one MGET (and, for misses, one lookup script
       ...ids.map((id) => () => prisma.user.findUnique({ where: { id }, select: { email: true } })),
     ];
     await Promise.all(reads.map((read) => read()));
+    await prisma.$cache.settled();
     trips.reset();
     bed.resetSql();
 
@@ -456,6 +461,7 @@ describe("batch: false", () => {
 
   it("looks up each of the model's reads in its own round trip, while other models stay batched", async () => {
     await Promise.all([...ids.map((id) => prisma.user.findUnique({ where: { id } })), ...postIds.map((id) => prisma.post.findUnique({ where: { id } }))]);
+    await prisma.$cache.settled();
     trips.reset();
     bed.resetSql();
 

@@ -114,11 +114,12 @@ describe("diagnostics channels", () => {
   });
   afterAll(() => bed?.close());
 
-  it("traces a miss (read around its fill) and a hit on prisma-cache:read and prisma-cache:fill", async () => {
+  it("traces a miss (its fill answered after the read returned) and a hit on prisma-cache:read and prisma-cache:fill", async () => {
     const prefix = observePrefix("trace");
     const { prisma } = bed.cached({ prefix });
     const events = collect(prefix);
     await prisma.post.findMany({ where: { authorId } });
+    await prisma.$cache.settled();
     await prisma.post.findMany({ where: { authorId } });
 
     expect(events.received.map((one) => one.on).filter((on) => !on.endsWith("asyncStart"))).toEqual([
@@ -127,8 +128,9 @@ describe("diagnostics channels", () => {
       "read:end",
       "fill:start",
       "fill:end",
-      "fill:asyncEnd",
+      // The read returns once its result is encoded; the store answers the fill after.
       "read:asyncEnd",
+      "fill:asyncEnd",
       "read:start",
       "read:end",
       "read:asyncEnd",
@@ -205,6 +207,7 @@ describe("diagnostics channels", () => {
     bed.resetSql();
     await prisma.post.findMany({ where: { authorId } });
     await prisma.post.findMany({ where: { authorId } });
+    await prisma.$cache.settled();
     expect(bed.selects(), "nothing was stored").toBe(2);
     expect(events.of("fillRefused")).toEqual([expect.objectContaining({ model: "Post", operation: "findMany" }), expect.objectContaining({ model: "Post" })]);
     expect(events.of("fill:asyncEnd").map((fill) => fill.outcome)).toEqual(["refused", "refused"]);

@@ -744,6 +744,8 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
       await bed.prisma.post.findMany({ where: { published: false } });
       await bed.prisma.post.findMany({ where: { published: false }, cacheStrategy: false });
       await bed.prisma.comment.count();
+      // Fills are counted when the store answers them, after their reads returned.
+      await bed.prisma.$cache.settled();
       const stats = bed.prisma.$cache.stats();
       expect(stats).toMatchObject({ hits: 2, misses: 3, stale: 0, fills: 3, fillsRefused: 0, oversize: 0, bypasses: 1, invalidations: 0, errors: 0 });
       expect(stats.byModel).toStrictEqual({ User: { hits: 2, misses: 1 }, Post: { hits: 0, misses: 1 }, Comment: { hits: 0, misses: 1 } });
@@ -972,6 +974,7 @@ describe.each(STORE_KINDS)("%s store: cached reads", (kind) => {
       await prisma.user.findUnique({ where: { id: seed.alice }, include: { posts: true } });
       await expectHit(() => prisma.user.findUnique({ where: { id: seed.alice }, include: { posts: true } }));
       await prisma.post.findMany({ where: { published: true } });
+      await prisma.$cache.settled();
 
       const keys = await keysMatching(`*${prefix}*`);
       // Keys live under the schema's fingerprint (issue 8, item 8), then their own hash tag (docs/cluster.md).

@@ -94,6 +94,7 @@ describe("redis store: cold entries expire", () => {
     bed.resetSql();
     await read();
     expect(bed.selects()).toBe(1);
+    await prisma.$cache.settled();
     const key = await onlyEntryKey(bed.redis!, prefix);
 
     await waitFor(async () => (await bed.redis!.pttl(key)) < 900, "the entry in the last half of its ttl", 3_000);
@@ -183,6 +184,7 @@ describe("redis store: past ttl + swr", () => {
     const read = () => prisma.post.findUnique({ where: { id: post.id }, cacheStrategy: { ttl: 1, swr: 1 } });
     bed.resetSql();
     await read();
+    await prisma.$cache.settled();
     const key = await onlyEntryKey(bed.redis!, prefix);
     const life = await bed.redis!.pttl(key);
     expect(life, "the entry lives ttl + swr").toBeGreaterThan(1_500);

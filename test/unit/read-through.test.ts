@@ -113,6 +113,7 @@ describe("ReadThrough.read", () => {
     const second = await reads.read(plan(), db);
     expect(db.calls).toBe(1);
     expect(second).toStrictEqual(first);
+    await reads.settled();
     expect(stats()).toMatchObject({ hits: 1, l1Hits: 1, misses: 1, fills: 1, byModel: { User: { hits: 1, misses: 1 } } });
   });
 
@@ -157,6 +158,7 @@ describe("ReadThrough.read", () => {
     a!.tags.push("mutated");
     expect(b!.tags).toEqual(["a"]);
     expect(c!.tags).toEqual(["a"]);
+    await reads.settled();
     expect(stats()).toMatchObject({ misses: 3, fills: 1 });
   });
 
@@ -187,6 +189,8 @@ describe("ReadThrough.read", () => {
     await store.bump([stampKey("pc", "r:User:id=#1")]);
     db.pending[0]!.resolve({ id: 1, email: "old@x.io" });
     expect(await read).toEqual({ id: 1, email: "old@x.io" });
+    // The read returns once its load is encoded; the fill is answered after.
+    await reads.settled();
     expect(stats()).toMatchObject({ fills: 0, fillsRefused: 1 });
 
     db.manual = false;
@@ -237,6 +241,7 @@ describe("ReadThrough.read", () => {
     const policy = policyOf({ ttlMs: 1000, swrMs: 10_000 });
     const db = database();
     await reads.read(plan(BY_ID, policy), db);
+    await reads.settled();
 
     vi.setSystemTime(Date.now() + 2000);
     db.manual = true;
@@ -260,6 +265,7 @@ describe("ReadThrough.read", () => {
     const policy = policyOf({ ttlMs: 1000, swrMs: 10_000 });
     const db = database();
     await reads.read(plan(BY_ID, policy), db);
+    await reads.settled();
     vi.setSystemTime(Date.now() + 2000);
     db.manual = true;
     await reads.read(plan(BY_ID, policy), db);
@@ -314,6 +320,7 @@ describe("ReadThrough.read", () => {
     expect(stats().oversize).toBe(1);
     const ascii = database(() => "e".repeat(12));
     await reads.read(plan({ where: { id: 2 } }), ascii);
+    await reads.settled();
     expect(stats()).toMatchObject({ oversize: 1, fills: 1 });
   });
 
@@ -376,6 +383,7 @@ describe("ReadThrough.read", () => {
     const { reads, plan, errors } = setup({ store });
     const db = database();
     expect(await reads.read(plan(), db)).toMatchObject({ id: 1 });
+    await reads.settled();
     expect(errors[0]!.context).toEqual({ operation: "fill", model: "User", key: plan().key });
   });
 
@@ -544,6 +552,7 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
     const hot = policyOf({ ttlMs: 1000, swrMs: 0, refreshAhead: 0.5, hotThreshold: 2 });
     const db = database();
     await reads.read(plan(BY_ID, hot), db);
+    await reads.settled();
     await reads.read(plan(BY_ID, hot), db); // hit 1, 1000 ms left
     vi.setSystemTime(Date.now() + 600);
     await reads.read(plan(BY_ID, hot), db); // hit 2, 400 ms left: hot and due
@@ -561,6 +570,7 @@ describe("ReadThrough refresh-ahead of hot entries", () => {
     const hot = policyOf({ ttlMs: 1000, swrMs: 0, refreshAhead: 0.5, hotThreshold: 3 });
     const db = database();
     await reads.read(plan(BY_ID, hot), db);
+    await reads.settled();
     await reads.read(plan(BY_ID, hot), db);
     await reads.read(plan(BY_ID, hot), db);
     vi.setSystemTime(Date.now() + 600);
