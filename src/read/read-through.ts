@@ -350,7 +350,13 @@ export class ReadThrough {
         if (stored) this.early.forget(fill.key, fill.fence);
       })
       // The guarded store reports its own failures; this only keeps a failed count from surfacing unhandled.
-      .catch((error: unknown) => this.report(new CacheError("INTERNAL", `after filling ${plan.model}.${plan.operation}: ${messageOf(error)}`, { cause: error }), { operation: "fill", model: plan.model, key: fill.key }))
+      .catch((error: unknown) =>
+        this.report(new CacheError("INTERNAL", `after filling ${plan.model}.${plan.operation}: ${messageOf(error)}`, { cause: error }), {
+          operation: "fill",
+          model: plan.model,
+          key: fill.key,
+        }),
+      )
       .finally(() => {
         if (this.pendingFills.get(fill.key) === filled) this.pendingFills.delete(fill.key);
       });
