@@ -23,7 +23,10 @@ export class EarlyRefresh {
     const { refreshAhead, hotThreshold, ttlMs, swrMs } = plan.policy;
     if (refreshAhead > 0 && this.heat(plan.key, found.fence) >= hotThreshold && freshForMs <= refreshAhead * ttlMs) return true;
     if (this.beta === 0 || swrMs > 0 || !found.loadMs) return false;
-    return -found.loadMs * this.beta * Math.log(1 - Math.random()) >= freshForMs;
+    const scale = found.loadMs * this.beta;
+    // Far from expiry the chance, e^(-fresh/scale), is below 1e-15: no need to draw.
+    if (freshForMs > 35 * scale) return false;
+    return -scale * Math.log(1 - Math.random()) >= freshForMs;
   }
 
   /** The entry under this fence was replaced: count the new one's reads from zero. */

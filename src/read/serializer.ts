@@ -81,12 +81,14 @@ export function copy(value: unknown): unknown {
     return out;
   }
   if (Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      const member = copy((value as Record<string, unknown>)[key]);
-      // Json may hold a "__proto__" key: keep it an own property, as JSON.parse does, instead of a prototype.
-      if (key === "__proto__") Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
-      else out[key] = member;
+    // Spread copies the own properties in order at once (a "__proto__" key of Json stays an own property, as
+    // JSON.parse makes it); then only the members that are objects need copies of their own.
+    const out: Record<string, unknown> = { ...value };
+    for (const key of Object.keys(out)) {
+      const member = out[key];
+      if (typeof member !== "object" || member === null) continue;
+      if (key === "__proto__") Object.defineProperty(out, key, { value: copy(member), enumerable: true, writable: true, configurable: true });
+      else out[key] = copy(member);
     }
     return out;
   }

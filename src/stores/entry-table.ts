@@ -18,6 +18,12 @@ export interface TableEntry {
   loadMs: number;
   bytes: number;
   used: boolean;
+  /**
+   * The owner's version of its tokens when this entry was last found current, and for which stamps (the request's
+   * array): while neither changed, the tokens need no check again.
+   */
+  checkedAt?: number;
+  checkedFor?: readonly string[];
 }
 
 export class EntryTable {

@@ -77,6 +77,11 @@ export class TieredStore implements CacheStore {
   readonly channel: string;
   private readonly table: EntryTable;
   private readonly mirror = new Map<string, string>();
+  /**
+   * Advances whenever a token leaves the mirror or changes (an entry current before may not be now); adding a token
+   * for a stamp not mirrored yet cannot make any entry stale, so it does not.
+   */
+  private mirrorVersion = 0;
   private readonly maxMirror: number;
   private readonly invalidatedAt = new Map<string, number>();
   /** Answers from requests sent before this sequence number cannot be trusted (the memory of invalidations was cut). */
@@ -177,8 +182,12 @@ export class TieredStore implements CacheStore {
     const entry = this.table.get(request.key, now);
     if (entry === undefined) return undefined;
     const stamps = request.stamps;
-    if (entry.tokens.length !== stamps.length) return undefined;
-    for (let i = 0; i < stamps.length; i++) if (this.mirror.get(stamps[i]!) !== entry.tokens[i]) return undefined;
+    if (entry.checkedAt !== this.mirrorVersion || entry.checkedFor !== stamps) {
+      if (entry.tokens.length !== stamps.length) return undefined;
+      for (let i = 0; i < stamps.length; i++) if (this.mirror.get(stamps[i]!) !== entry.tokens[i]) return undefined;
+      entry.checkedAt = this.mirrorVersion;
+      entry.checkedFor = stamps;
+    }
     return { fence: entry.fence, value: entry.value, freshForMs: entry.freshUntil - now, loadMs: entry.loadMs };
   }
 
@@ -453,12 +462,14 @@ export class TieredStore implements CacheStore {
     if (this.serving && channels.bus.hasSubscribers) channels.bus.publish({ channel: this.channel, state: "down", reason });
     this.serving = false;
     this.generation++;
+    this.mirrorVersion++;
     this.mirror.clear();
     this.table.clear();
   }
 
   private invalidate(stamps: readonly string[]): void {
     const sequence = ++this.sequence;
+    this.mirrorVersion++;
     for (const stamp of stamps) {
       this.mirror.delete(stamp);
       this.invalidatedAt.set(stamp, sequence);
@@ -483,10 +494,16 @@ export class TieredStore implements CacheStore {
     const tokens = answer.fence.split(",");
     if (this.mirror.size + tokens.length > this.maxMirror) {
       // Forgetting tokens only costs L1 hits (they are relearned from Redis), never correctness.
+      this.mirrorVersion++;
       this.mirror.clear();
       this.table.clear();
     }
-    request.stamps.forEach((stamp, i) => this.mirror.set(stamp, tokens[i]!));
+    request.stamps.forEach((stamp, i) => {
+      const before = this.mirror.get(stamp);
+      if (before === tokens[i]) return;
+      if (before !== undefined) this.mirrorVersion++;
+      this.mirror.set(stamp, tokens[i]!);
+    });
     if (answer.value !== undefined && answer.lifeMs !== undefined && answer.lifeMs > 0) {
       const now = Date.now();
       this.table.set(request.key, tokens, answer.fence, answer.value, now + (answer.freshForMs ?? 0), now + answer.lifeMs, answer.loadMs ?? 0);

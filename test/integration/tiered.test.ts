@@ -372,6 +372,30 @@ describe("L1 lifetime and bounds", () => {
     expect(a.selects() + b.selects(), "the first read after expiry reached the database").toBe(1);
   });
 
+  it("an L1 entry checked once is checked again after Redis answers with a newer token for one of its stamps", async () => {
+    // L1 skips re-checking an entry's tokens while its mirror has not changed; learning a changed token (the stamp
+    // moved in Redis without a message reaching this process) is such a change.
+    const { prefix, channel } = namespace("l1recheck");
+    const redis = createRedis();
+    const store = tieredStore({ l2: redisStore({ client: redis }), channel });
+    try {
+      await waitFor(() => store.l1Live, "L1 live");
+      const stamps = [`${prefix}:{t}:s:shared`];
+      const first = { key: `${prefix}:{t}:e:first`, stamps, stampLifeMs: 60_000 };
+      const [found] = await store.lookup([first]);
+      expect(await store.fill({ key: first.key, stamps, fence: found!.fence, value: "old", ttlMs: 60_000, swrMs: 0, loadMs: 1 })).toBe(true);
+      expect(store.lookupNow(first)?.value).toBe("old");
+      // The stamp moves in Redis alone (no invalidation message); another read under it learns the new token.
+      await redis.del(stamps[0]!);
+      const [other] = await store.lookup([{ key: `${prefix}:{t}:e:other`, stamps, stampLifeMs: 60_000 }]);
+      expect(other!.fence).not.toBe(found!.fence);
+      expect(store.lookupNow(first), "the entry filled under the old token").toBeUndefined();
+    } finally {
+      await store.close();
+      redis.disconnect();
+    }
+  });
+
   it("L1 holds at most maxEntries entries; older ones become Redis hits, still correct", async () => {
     const ns = namespace("l1max");
     const l1 = memoryStore({ maxEntries: 10 });
