@@ -1,6 +1,7 @@
 /**
  * The end-to-end benchmark's API: a small Fastify app over the bench database, run in a process of its own by
- * bench/e2e.ts. GET /posts/:id reads a post, POST /posts/:id/view counts a view (an update that invalidates it).
+ * bench/e2e.ts. GET /posts/:id reads a post, POST /posts/:id/view counts a view (an update that invalidates it),
+ * GET /ceiling/:id answers a fixed post without the database (what the load generator and HTTP alone allow).
  *
  * Environment: DATABASE_URL, REDIS_URL, PORT, E2E_STORE (none | redis | tiered), E2E_PREFIX (the plugin's key prefix),
  * BENCH_SRC=1 (the sources instead of the build).
@@ -28,6 +29,9 @@ app.get<{ Params: { id: string } }>("/posts/:id", async (request, reply) => {
   if (post === null) return reply.code(404).send({ error: "not found" });
   return post;
 });
+// The harness's own ceiling: the same HTTP work and a post-sized answer, no database, no cache.
+const ceilingPost = { id: 1, title: "ceiling", slug: "ceiling", content: "x".repeat(100), published: true, views: 0, authorId: 1, createdAt: new Date(0) };
+app.get("/ceiling/:id", async () => ceilingPost);
 app.post<{ Params: { id: string } }>("/posts/:id/view", async (request) => {
   const post = await db.post.update({ where: { id: Number(request.params.id) }, data: { views: { increment: 1 } } });
   return { views: post.views };
