@@ -75,6 +75,8 @@ export class ReadThrough {
    * key being filled waits for that fill first, so it finds the entry (in L1 too) rather than loading again.
    */
   private readonly pendingFills = new Map<string, Promise<unknown>>();
+  /** Every fill not answered yet (two of one key can overlap: a refresh beside a miss), for `settled()`. */
+  private readonly fillsInFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly store: GuardedStore,
@@ -358,15 +360,17 @@ export class ReadThrough {
         }),
       )
       .finally(() => {
+        this.fillsInFlight.delete(filled);
         if (this.pendingFills.get(fill.key) === filled) this.pendingFills.delete(fill.key);
       });
     this.pendingFills.set(fill.key, filled);
+    this.fillsInFlight.add(filled);
     return filled;
   }
 
-  /** Resolves once every fill sent so far is answered (before the store closes). */
+  /** Resolves once every fill sent so far is answered (fills sent meanwhile are not waited for). */
   async settled(): Promise<void> {
-    while (this.pendingFills.size > 0) await Promise.all(this.pendingFills.values());
+    await Promise.all([...this.fillsInFlight]);
   }
 }
 

@@ -117,6 +117,43 @@ describe("ReadThrough.read", () => {
     expect(stats()).toMatchObject({ hits: 1, l1Hits: 1, misses: 1, fills: 1, byModel: { User: { hits: 1, misses: 1 } } });
   });
 
+  it("returns a miss before its fill is answered; a read of the key meanwhile waits for the fill and hits", async () => {
+    const memory = new MemoryStore();
+    const fills: Deferred<void>[] = [];
+    // A store whose fills are answered only when the test says so (as a remote store's, one round trip later).
+    const slowFills: CacheStore = {
+      name: "slow-fills",
+      lookup: (requests) => memory.lookup(requests),
+      fill: async (request) => {
+        const answer = deferred<void>();
+        fills.push(answer);
+        await answer.promise;
+        return memory.fill(request);
+      },
+      bump: (stamps) => memory.bump(stamps),
+      close: () => memory.close(),
+    };
+    const { reads, plan, stats } = setup({ store: slowFills });
+    const db = database();
+    expect(await reads.read(plan(), db)).toMatchObject({ id: 1 });
+    await settle();
+    expect(fills).toHaveLength(1);
+    expect(stats()).toMatchObject({ misses: 1, fills: 0 });
+
+    let secondDone = false;
+    const second = reads.read(plan(), db).then((value) => ((secondDone = true), value));
+    let allSettled = false;
+    const settledAll = reads.settled().then(() => (allSettled = true));
+    await settle();
+    expect(secondDone, "the second read waits for the fill").toBe(false);
+    expect(allSettled).toBe(false);
+    fills[0]!.resolve();
+    expect(await second).toMatchObject({ id: 1 });
+    await settledAll;
+    expect(db.calls, "one load for both").toBe(1);
+    expect(stats()).toMatchObject({ hits: 1, misses: 1, fills: 1 });
+  });
+
   it("keys reads by their args", async () => {
     const { reads, plan } = setup();
     const db = database();
