@@ -88,12 +88,12 @@ export class ReadThrough {
     const { maxBatch, maxMemoEntries, maxCopiedChars, maxCopiedTotalChars, leasePollFirstMs, leasePollMaxMs } = DEFAULTS.limits;
     // Each load settles with its own answer: DataLoader resolves a load with its element, adopting a promise, so a
     // hit of the batch's first round trip goes on while the batch's misses take their further steps.
-    this.loader = new DataLoader(async (requests) => this.store.lookupEach(requests, modelsOf(requests)) as unknown as (LookupResult | undefined)[], {
+    this.loader = new DataLoader(async (requests) => this.store.lookupEach(requests, () => modelsOf(requests)) as unknown as (LookupResult | undefined)[], {
       cache: false,
       maxBatchSize: maxBatch,
     });
     // The fills of one tick (a burst of misses) go to the store together too.
-    this.filler = new DataLoader((requests) => this.store.fillMany(requests, modelsOf(requests)), { cache: false, maxBatchSize: maxBatch });
+    this.filler = new DataLoader((requests) => this.store.fillMany(requests, () => modelsOf(requests)), { cache: false, maxBatchSize: maxBatch });
     this.leases = new Leases(store, { leaseMs: options.leaseMs, leaseWaitMs: options.leaseWaitMs, pollFirstMs: leasePollFirstMs, pollMaxMs: leasePollMaxMs });
     this.early = new EarlyRefresh(options.earlyRefresh, maxMemoEntries);
     this.copies = new HitCopies(serializer, { maxEntries: maxMemoEntries, maxChars: maxCopiedChars, maxTotalChars: maxCopiedTotalChars });

@@ -75,11 +75,11 @@ export class GuardedStore {
    * not wait for the round trips other requests' misses take (LookupProgress). Each round trip gets `timeoutMs`; an
    * answer still missing when one fails or is late is `undefined`, never a rejection.
    */
-  lookupEach(requests: readonly LookupRequest[], model: string): Promise<LookupResult | undefined>[] {
+  lookupEach(requests: readonly LookupRequest[], model: string | (() => string)): Promise<LookupResult | undefined>[] {
     if (this.breaker?.isOpen) return requests.map(() => Promise.resolve(undefined));
     const settle: ((result: LookupResult | undefined) => void)[] = [];
     const answers = requests.map(() => new Promise<LookupResult | undefined>((resolve) => settle.push(resolve)));
-    const context = { model, ...(requests.length === 1 && { key: requests[0]!.key }) };
+    const context = { model, key: requests.length === 1 ? requests[0]!.key : undefined };
     this.guarded(
       "lookup",
       (step) =>
@@ -100,9 +100,9 @@ export class GuardedStore {
   }
 
   /** Whether each entry was stored (all false on failure); one round trip where the store can batch fills. */
-  async fillMany(requests: readonly FillRequest[], model: string): Promise<boolean[]> {
+  async fillMany(requests: readonly FillRequest[], model: string | (() => string)): Promise<boolean[]> {
     const store = this.store;
-    if (store.fillMany === undefined) return Promise.all(requests.map((request) => this.fill(request, model)));
+    if (store.fillMany === undefined) return Promise.all(requests.map((request) => this.fill(request, typeof model === "function" ? model() : model)));
     return (await this.guarded("fill", () => store.fillMany!(requests), { model })) ?? requests.map(() => false);
   }
 
@@ -134,7 +134,12 @@ export class GuardedStore {
    * design, e.g. a tiered store's confirmations) per round trip: the call announces each round trip after its
    * first with `step.next()`. Resolves to `undefined` when the call failed or a round trip was late (reported).
    */
-  private async guarded<T>(operation: CacheOperation, call: (step: Step) => Promise<T>, context: { model?: string; key?: string }, extraMs = 0): Promise<T | undefined> {
+  private async guarded<T>(
+    operation: CacheOperation,
+    call: (step: Step) => Promise<T>,
+    context: { model?: string | (() => string); key?: string | undefined },
+    extraMs = 0,
+  ): Promise<T | undefined> {
     if (this.breaker?.isOpen) return undefined;
     const ms = this.timeoutMs + extraMs;
     let cancel = () => {};
@@ -156,14 +161,16 @@ export class GuardedStore {
     const started = performance.now();
     step.next();
     try {
-      // A store that throws synchronously fails like one that rejects.
-      const result = await Promise.race([new Promise<T>((resolve) => resolve(call(step))), timedOut]);
+      // A store that throws synchronously fails like one that rejects (caught below).
+      const result = await Promise.race([call(step), timedOut]);
       this.breaker?.succeeded();
       return result;
     } catch (error) {
       step.aborted = true;
       this.breaker?.failed();
-      this.report(asStoreError(error, operation), { operation, ...context });
+      // The model is worked out only here: a batch's list of models costs more than a hit's own work.
+      const model = typeof context.model === "function" ? context.model() : context.model;
+      this.report(asStoreError(error, operation), { operation, ...(model && { model }), ...(context.key && { key: context.key }) });
       return undefined;
     } finally {
       cancel();

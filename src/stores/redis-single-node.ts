@@ -52,14 +52,18 @@ export class SingleNodePath {
    */
   async lookup(requests: readonly LookupRequest[], signal?: LookupProgress): Promise<LookupResult[]> {
     const results: LookupResult[] = new Array(requests.length);
-    const scriptFirst = this.missShare > SCRIPT_FIRST_SHARE;
     const leasing: number[] = [];
     const peeking: number[] = [];
-    requests.forEach((request, i) => (scriptFirst && request.lease !== undefined && request.lease.ms > 0 && !this.present.has(request.key) ? leasing : peeking).push(i));
-    const [rest] = await Promise.all([
-      peeking.length === 0 ? [] : this.lookupByMget(requests, peeking, results),
-      leasing.length === 0 ? undefined : this.lookupByScript(requests, leasing, results),
-    ]);
+    if (this.missShare > SCRIPT_FIRST_SHARE) {
+      requests.forEach((request, i) => (request.lease !== undefined && request.lease.ms > 0 && !this.present.has(request.key) ? leasing : peeking).push(i));
+    } else {
+      for (let i = 0; i < requests.length; i++) peeking.push(i);
+    }
+    // While lookups mostly hit, the MGET is the only step a hit waits for (no Promise.all around it).
+    const rest =
+      leasing.length === 0
+        ? await this.lookupByMget(requests, peeking, results)
+        : (await Promise.all([peeking.length === 0 ? [] : this.lookupByMget(requests, peeking, results), this.lookupByScript(requests, leasing, results)]))[0];
     if (rest.length > 0) {
       answerEarly(results, signal);
       if (signal?.aborted) throw new CacheStoreError("STORE_TIMEOUT", "lookup", "lookup abandoned by its caller");
