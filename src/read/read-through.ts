@@ -74,7 +74,7 @@ export class ReadThrough {
    * (sent before the read returns, so a later lookup on the same connection finds it). A read of this process for a
    * key being filled waits for that fill first, so it finds the entry (in L1 too) rather than loading again.
    */
-  private readonly pendingFills = new Map<string, Promise<unknown>>();
+  private readonly pendingFills = new Map<string, Promise<void>>();
   /** Every fill not answered yet (two of one key can overlap: a refresh beside a miss), for `settled()`. */
   private readonly fillsInFlight = new Set<Promise<void>>();
 

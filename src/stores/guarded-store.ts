@@ -2,7 +2,7 @@ import { CacheError, CacheStoreError, messageOf, type CacheOperation, type Error
 import { DEFAULTS } from "../defaults.ts";
 import { channels } from "../observe/channels.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
-import type { Abandonment, CacheStore, FillRequest, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
+import type { CacheStore, FillRequest, LookupProgress, LookupRequest, LookupResult, WriteThroughRequest } from "./store.ts";
 
 /**
  * A store whose calls never throw and never take longer than `timeoutMs`: a failure or a late answer is reported
@@ -82,14 +82,11 @@ export class GuardedStore {
     const context = { model, key: requests.length === 1 ? requests[0]!.key : undefined };
     this.guarded(
       "lookup",
-      (step) =>
-        this.store.lookup(requests, {
-          get aborted() {
-            return step.aborted;
-          },
-          answered: (index, result) => settle[index]?.(result),
-          nextStep: () => step.next(),
-        }),
+      (step) => {
+        // The guarded call's own step is the store's LookupProgress: answers known early settle at once.
+        step.answered = (index, result) => settle[index]?.(result);
+        return this.store.lookup(requests, step);
+      },
       context,
     ).then((results) => {
       results?.forEach((result, i) => settle[i]!(result));
@@ -132,7 +129,7 @@ export class GuardedStore {
   /**
    * Runs one store call under the breaker and a deadline of `timeoutMs` (+ `extraMs`, time the operation takes by
    * design, e.g. a tiered store's confirmations) per round trip: the call announces each round trip after its
-   * first with `step.next()`. Resolves to `undefined` when the call failed or a round trip was late (reported).
+   * first with `step.nextStep()`. Resolves to `undefined` when the call failed or a round trip was late (reported).
    */
   private async guarded<T>(
     operation: CacheOperation,
@@ -149,7 +146,7 @@ export class GuardedStore {
     // stops waiting, so a store can skip steps nobody will see (and whose effects, a lease say, are undone).
     const step: Step = {
       aborted: false,
-      next: () => {
+      nextStep: () => {
         this.roundTrips++;
         cancel();
         cancel = deadline(ms, () => {
@@ -159,7 +156,7 @@ export class GuardedStore {
       },
     };
     const started = performance.now();
-    step.next();
+    step.nextStep();
     try {
       // A store that throws synchronously fails like one that rejects (caught below).
       const result = await Promise.race([call(step), timedOut]);
@@ -180,9 +177,9 @@ export class GuardedStore {
 }
 
 /** One guarded call's progress: whether the caller stopped waiting, and the start of its next round trip. */
-interface Step extends Abandonment {
+interface Step extends LookupProgress {
   aborted: boolean;
-  next(): void;
+  nextStep(): void;
 }
 
 /**
