@@ -3,7 +3,8 @@
  * bench/e2e.ts. GET /posts/:id reads a post, POST /posts/:id/view counts a view (an update that invalidates it),
  * GET /ceiling/:id answers a fixed post without the database (what the load generator and HTTP alone allow).
  *
- * Environment: DATABASE_URL, REDIS_URL, PORT, E2E_STORE (none | redis | tiered), E2E_PREFIX (the plugin's key prefix),
+ * Environment: DATABASE_URL, REDIS_URL, PORT, E2E_STORE (none | redis | tiered | tiered-wt: tiered with write-through
+ * for Post), E2E_PREFIX (the plugin's key prefix),
  * BENCH_SRC=1 (the sources instead of the build).
  */
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -19,8 +20,18 @@ const store = process.env.E2E_STORE ?? "none";
 const prefix = process.env.E2E_PREFIX ?? "perf-e2e";
 const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL!, max: 16 }) });
 const redis = store === "none" ? undefined : new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-const tiered = store === "tiered" ? tieredStore({ l1: memoryStore({ maxEntries: 50_000 }), l2: redisStore({ client: redis! }), channel: `${prefix}:inv` }) : undefined;
-const prisma = redis === undefined ? base : base.$extends(cachePlugin({ schema: cacheSchema, store: tiered ?? redisStore({ client: redis }), prefix }));
+const tiered = store.startsWith("tiered") ? tieredStore({ l1: memoryStore({ maxEntries: 50_000 }), l2: redisStore({ client: redis! }), channel: `${prefix}:inv` }) : undefined;
+const prisma =
+  redis === undefined
+    ? base
+    : base.$extends(
+        cachePlugin({
+          schema: cacheSchema,
+          store: tiered ?? redisStore({ client: redis }),
+          prefix,
+          ...(store === "tiered-wt" && { models: { Post: { writes: "write-through" as const } } }),
+        }),
+      );
 const db = prisma as unknown as PrismaClient;
 
 const app = Fastify({ logger: false });

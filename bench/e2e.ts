@@ -1,6 +1,7 @@
 /**
  * 8. End to end: the Fastify app of bench/e2e-app.ts in a process of its own, under autocannon (32 connections,
- * Zipf(1.0) ids, 90% GET / 10% POST), without the plugin, with redisStore and with tieredStore; then the harness's
+ * Zipf(1.0) ids, 90% GET / 10% POST), without the plugin, with redisStore, with tieredStore and with tieredStore and
+ * write-through; then the harness's
  * ceiling (a route answering without the database), which bounds what any cache can show here.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,10 +18,10 @@ export interface EndToEndRun {
   non2xx: number;
 }
 
-/** Runs the four configurations one after another, each for `durationMs` after a short warm-up. */
+/** Runs the five configurations one after another, each for `durationMs` after a short warm-up. */
 export async function endToEnd(options: { databaseUrl: string; redisUrl: string; ids: number[]; prefix: string; durationMs: number; port: number }): Promise<EndToEndRun[]> {
   const runs: EndToEndRun[] = [];
-  for (const [i, store] of (["none", "redis", "tiered", "ceiling"] as const).entries()) {
+  for (const [i, store] of (["none", "redis", "tiered", "tiered-wt", "ceiling"] as const).entries()) {
     const port = options.port + i;
     const app = await start(store === "ceiling" ? "none" : store, port, options);
     try {
