@@ -736,12 +736,12 @@ async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }>
   };
 }
 
-/** Counts the plugin's Redis commands (each is one round trip: MGET for lookups, scripts for the rest). */
+/** Counts the plugin's Redis commands (each is one round trip: MGET for lookups, DEL for redisStore's bumps, scripts for the rest). */
 function countRoundTrips(redis: Redis): Counter {
   const counter = { count: 0 };
   // The tiered stores' heartbeats (one script call per 100 ms each) are not a read's round trips.
   const heartbeat = createHash("sha1").update(HEARTBEAT).digest("hex");
-  for (const method of ["evalsha", "eval", "mget"] as const) {
+  for (const method of ["evalsha", "eval", "mget", "del"] as const) {
     const original = redis[method].bind(redis) as (...args: unknown[]) => Promise<unknown>;
     (redis as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
       if (args[0] !== heartbeat && args[0] !== HEARTBEAT) counter.count++;
