@@ -214,6 +214,7 @@ function answerEarly(results: readonly (LookupResult | undefined)[], signal: Loo
   signal?.nextStep?.();
 }
 
+/** The character code of the newline that ends an entry's fence (redis-scripts.ts: the entry format). */
 const NEWLINE = 10;
 
 /** Above this share of misses, lookups that may take a lease go to the script first (see `missShare`). */
