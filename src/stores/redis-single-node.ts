@@ -82,7 +82,6 @@ export class SingleNodePath {
 
   /** Answers `which` of `requests` from one MGET into `results`; returns those it could not answer. */
   private async lookupByMget(all: readonly LookupRequest[], which: readonly number[], results: LookupResult[]): Promise<number[]> {
-    if (which.length === 1) return this.lookupOneByMget(all, which[0]!, results);
     const requests = which.map((i) => all[i]!);
     const stamps = [...new Set(requests.flatMap((request) => request.stamps))];
     // Peeking at a lease (ms 0) is answered here; taking one needs the script.
@@ -108,35 +107,6 @@ export class SingleNodePath {
       results[which[i]!] = found;
     });
     return rest;
-  }
-
-  /**
-   * `lookupByMget` for a batch of one (a sequential caller's every lookup), without the batch's bookkeeping: the
-   * entry, its lease when peeked at, then its stamps, in one MGET.
-   */
-  private async lookupOneByMget(all: readonly LookupRequest[], index: number, results: LookupResult[]): Promise<number[]> {
-    const request = all[index]!;
-    const peek = request.lease?.ms === 0;
-    const values = peek ? await this.redis.mget(request.key, this.redis.leaseKey(request.key), ...request.stamps) : await this.redis.mget(request.key, ...request.stamps);
-    const stampsAt = peek ? 2 : 1;
-    let fence = "";
-    for (let j = 0; j < request.stamps.length; j++) {
-      const token = values[stampsAt + j];
-      if (token == null) return [index];
-      fence = j === 0 ? token : `${fence},${token}`;
-    }
-    const entry = values[0];
-    const found =
-      entry != null && entry.length > fence.length && entry.startsWith(fence) && entry.charCodeAt(fence.length) === NEWLINE
-        ? this.redis.parseEntry(fence, entry, Date.now())
-        : { fence };
-    if (request.lease && (found.value === undefined || found.freshForMs! <= 0)) {
-      if (!peek) return [index];
-      const holder = values[1];
-      if (holder != null && holder !== request.lease.token) found.leaseBusy = true;
-    }
-    results[index] = found;
-    return [];
   }
 
   /** Answers `which` of `requests` through the LOOKUP script (one round trip) into `results`. */
@@ -213,9 +183,6 @@ function answerEarly(results: readonly (LookupResult | undefined)[], signal: Loo
   if (signal?.answered) results.forEach((result, i) => result && signal.answered!(i, result));
   signal?.nextStep?.();
 }
-
-/** The character code of the newline that ends an entry's fence (redis-scripts.ts: the entry format). */
-const NEWLINE = 10;
 
 /** Above this share of misses, lookups that may take a lease go to the script first (see `missShare`). */
 const SCRIPT_FIRST_SHARE = 0.25;
